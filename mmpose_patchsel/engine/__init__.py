@@ -1,0 +1,3 @@
+from .checkpoint_loading import load_local_checkpoint
+
+__all__ = ['load_local_checkpoint']

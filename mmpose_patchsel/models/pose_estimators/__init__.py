@@ -1,0 +1,8 @@
+from .patchsel_topdown import (FLIP_PATCH_MASK_KEY, PATCH_MASK_KEY,
+                               PatchSelTopdownEstimator,
+                               masks_to_keep_indices)
+
+__all__ = [
+    'PatchSelTopdownEstimator', 'masks_to_keep_indices', 'PATCH_MASK_KEY',
+    'FLIP_PATCH_MASK_KEY'
+]

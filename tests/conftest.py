@@ -1,0 +1,48 @@
+"""Shared fixtures: the real MMPose test images beside the project."""
+from pathlib import Path
+
+import pytest
+from mmpose.utils import register_all_modules
+
+import mmpose_patchsel  # noqa: F401  (registers the plugin's modules)
+
+# Components resolve in mmpose's scope, as under a mmpose config.
+register_all_modules(init_default_scope=True)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TESTDATA = PROJECT_ROOT.parent / 'shared' / 'data' / 'mmpose_testdata'
+TEST_CONFIGS = PROJECT_ROOT / 'tests' / 'data' / 'configs'
+TINY_COCO_CFG = TEST_CONFIGS / 'td-hm_patchsel-vit-tiny_coco-testdata-256x192.py'
+
+
+@pytest.fixture(scope='session')
+def testdata_root() -> Path:
+    """``../shared/data/mmpose_testdata``; skip where it is absent."""
+    if not TESTDATA.is_dir():
+        pytest.skip(f'real test data not found at {TESTDATA} (the shared '
+                    'mmpose_testdata folder must sit beside the project)')
+    return TESTDATA
+
+
+@pytest.fixture(scope='session')
+def coco_root(testdata_root: Path) -> Path:
+    return testdata_root / 'coco'
+
+
+@pytest.fixture(scope='session')
+def tiny_coco_cfg() -> Path:
+    """A tiny PatchSelViT config inheriting mmpose's ViTPose-S config."""
+    return TINY_COCO_CFG
+
+
+@pytest.fixture(scope='session')
+def coco_cfg_options(coco_root: Path) -> dict:
+    """``--cfg-options`` pointing a COCO config at the real test set."""
+    root = f'{coco_root}/'
+    return {
+        'train_dataloader.dataset.data_root': root,
+        'val_dataloader.dataset.data_root': root,
+        'test_dataloader.dataset.data_root': root,
+        'val_evaluator.ann_file': root + 'test_coco.json',
+        'test_evaluator.ann_file': root + 'test_coco.json',
+    }

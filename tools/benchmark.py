@@ -1,0 +1,156 @@
+"""Throughput, latency and peak memory of full vs patch-selected models.
+
+For each setting (full, then every ``--num-keep K``) it times the backbone
+alone and the whole network (backbone + neck + head, optionally with the
+flipped pass of flip test) on random inputs, after warm-up, and reports
+medians and the speed-up over the full model measured in the same run.
+Peak memory is the CUDA allocator's peak on a GPU, and the growth of the
+process' resident high-water mark (``VmHWM``) on a Linux CPU.
+
+Example::
+
+    python tools/benchmark.py \
+        configs/coco/td-hm_patchsel-vit-base-skeleton_8xb64-210e_coco-256x192.py \
+        --batch-size 8 --num-keep 144 96
+"""
+import argparse
+import ctypes
+import os
+import platform
+import statistics
+import time
+from typing import Callable, Optional
+
+import torch
+from mmengine.config import Config, DictAction
+from mmpose.apis import init_model
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--num-keep', type=int, nargs='*', default=[])
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--device', default='cpu')
+    parser.add_argument('--threads', type=int, default=os.cpu_count())
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--repeats', type=int, default=5)
+    parser.add_argument('--flip', action='store_true',
+                        help='add the flipped pass of flip test')
+    parser.add_argument('--input-size', type=int, nargs=2, metavar=('W', 'H'),
+                        help="default: the config's codec input size")
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def read_status_kib(field: str) -> Optional[int]:
+    """``VmHWM`` / ``VmRSS`` of this process in KiB (Linux only)."""
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith(field + ':'):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def reset_peak(device: torch.device) -> Optional[int]:
+    if device.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(device)
+        return torch.cuda.memory_allocated(device)
+    try:
+        # Hand freed heap back to the OS, then reset the resident
+        # high-water mark to the current RSS ('5', Linux >= 4.0).
+        ctypes.CDLL('libc.so.6').malloc_trim(0)
+        with open('/proc/self/clear_refs', 'w') as f:
+            f.write('5')
+    except OSError:
+        return None
+    return read_status_kib('VmRSS')
+
+
+def peak_mib(device: torch.device, baseline: Optional[int]) -> float:
+    if device.type == 'cuda':
+        return (torch.cuda.max_memory_allocated(device) - baseline) / 2**20
+    hwm = read_status_kib('VmHWM')
+    return float('nan') if hwm is None or baseline is None else (
+        hwm - baseline) / 1024
+
+
+def measure(fn: Callable, device: torch.device, warmup: int,
+            repeats: int) -> tuple:
+    """Median seconds per call and peak memory (MiB) of ``fn``."""
+    with torch.no_grad():
+        for _ in range(warmup):
+            fn()
+        baseline = reset_peak(device)
+        times = []
+        for _ in range(repeats):
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            start = time.perf_counter()
+            fn()
+            if device.type == 'cuda':
+                torch.cuda.synchronize(device)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times), peak_mib(device, baseline)
+
+
+def random_keep(batch: int, num_patches: int, k: int,
+                device: torch.device) -> torch.Tensor:
+    scores = torch.rand(batch, num_patches, device=device)
+    return scores.topk(k, dim=1).indices.sort(dim=1).values
+
+
+def main():
+    args = parse_args()
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.model.backbone.init_cfg = None  # weights do not change speed
+    w, h = args.input_size or cfg.codec.input_size
+    cfg.model.backbone.img_size = (h, w)
+    model = init_model(cfg, device=args.device).eval()
+    backbone = model.backbone
+    num_patches = backbone.num_patches
+    inputs = torch.randn(args.batch_size, 3, h, w, device=device)
+
+    def whole(keep):
+        feats = model.extract_feat(inputs, keep)
+        out = model.head.forward(feats)
+        if args.flip:
+            model.head.forward(model.extract_feat(inputs.flip(-1), keep))
+        return out
+
+    device_name = torch.cuda.get_device_name(device) if (
+        device.type == 'cuda') else (
+            f'{platform.processor() or platform.machine()} CPU, '
+            f'{torch.get_num_threads()} threads')
+    print(f'config: {args.config}\ndevice: {device_name}; torch '
+          f'{torch.__version__}; batch {args.batch_size}; input {w}x{h}; '
+          f'{num_patches} patches; flip {args.flip}; median of '
+          f'{args.repeats} after {args.warmup} warm-up')
+    print(f'{"setting":<10}{"tokens":>7}{"backbone ms":>13}{"speed-up":>10}'
+          f'{"model ms":>10}{"speed-up":>10}{"img/s":>8}{"peak MiB":>10}')
+    full = None
+    for k in [None] + args.num_keep:
+        keep = None if k is None else random_keep(args.batch_size,
+                                                  num_patches, k, device)
+        t_bb, _ = measure(lambda: backbone(inputs, keep), device,
+                          args.warmup, args.repeats)
+        t_all, peak = measure(lambda: whole(keep), device, args.warmup,
+                              args.repeats)
+        if full is None:
+            full = (t_bb, t_all)
+        name = 'full' if k is None else f'K={k}'
+        print(f'{name:<10}{k or num_patches:>7}{t_bb * 1e3:>13.1f}'
+              f'{full[0] / t_bb:>9.2f}x{t_all * 1e3:>10.1f}'
+              f'{full[1] / t_all:>9.2f}x{args.batch_size / t_all:>8.1f}'
+              f'{peak:>10.1f}')
+
+
+if __name__ == '__main__':
+    main()

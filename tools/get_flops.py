@@ -1,0 +1,102 @@
+"""FLOPs and params of a config, attention matmuls included.
+
+Prints two columns: GFLOPs with the attention matmuls (QK^T, AV) that
+patch selection shrinks quadratically, and without them (mmcv-style, the
+convention of the paper, whose full ViTPose-B 256x192 is 17.9 GFLOPs).
+One FLOP is one multiply-add, as in mmengine, mmcv and the paper.
+
+Rows: the full model, each ``--num-keep K``, and with ``--data-root`` the
+average over the real selections the config's ``SelectPatches`` makes on a
+dataset (the guide is the annotation unless ``--guide-file`` is given).
+
+Example::
+
+    python tools/get_flops.py \
+        configs/coco/td-hm_patchsel-vit-base-skeleton_8xb64-210e_coco-256x192.py \
+        --num-keep 144 96 --data-root ../shared/data/mmpose_testdata/coco
+"""
+import argparse
+from collections import Counter
+
+from mmengine.config import Config, DictAction
+from mmpose.apis import init_model
+from mmpose.registry import DATASETS
+
+from mmpose_patchsel.analysis import count_flops
+from mmpose_patchsel.datasets import selection_pipeline
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config')
+    parser.add_argument('--num-keep', type=int, nargs='*', default=[])
+    parser.add_argument('--data-root', help='dataset for real selections')
+    parser.add_argument('--ann-file', default='test_coco.json')
+    parser.add_argument('--img-prefix', default='')
+    parser.add_argument('--dataset-type', default='CocoDataset')
+    parser.add_argument('--guide-file', help='offline guide JSON')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args()
+
+
+def config_selection(cfg: Config) -> dict:
+    """The ``SelectPatches`` options of the config's test pipeline."""
+    for transform in cfg.test_dataloader.dataset.pipeline:
+        if transform['type'] == 'SelectPatches':
+            return {k: v for k, v in transform.items()
+                    if k not in ('type', 'input_size', 'use_udp')}
+    raise KeyError('the config test pipeline has no SelectPatches')
+
+
+def dataset_counts(cfg: Config, args) -> Counter:
+    dataset = DATASETS.build(
+        dict(
+            type=args.dataset_type,
+            data_root=args.data_root,
+            ann_file=args.ann_file,
+            data_prefix=dict(img=args.img_prefix),
+            test_mode=True,
+            pipeline=selection_pipeline(
+                tuple(cfg.codec.input_size), config_selection(cfg),
+                args.guide_file)))
+    return Counter(
+        int(dataset[i]['patch_mask'].sum()) for i in range(len(dataset)))
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.model.backbone.init_cfg = None  # weights do not change FLOPs
+    model = init_model(cfg, device='cpu')
+    w, h = cfg.codec.input_size
+    num_patches = model.backbone.num_patches
+
+    rows = [('full', num_patches, count_flops(model, (3, h, w)))]
+    for k in args.num_keep:
+        rows.append((f'K={k}', k, count_flops(model, (3, h, w), k)))
+    if args.data_root:
+        counts = dataset_counts(cfg, args)
+        total = sum(counts.values())
+        results = {k: count_flops(model, (3, h, w), k) for k in counts}
+        mean = {
+            key: sum(results[k][key] * n for k, n in counts.items()) / total
+            for key in ('flops', 'flops_no_attention', 'params')
+        }
+        tokens = sum(k * n for k, n in counts.items()) / total
+        rows.append((f'dataset mean ({total} persons)', tokens, mean))
+
+    print(f'config: {args.config}\ninput {w}x{h}, {num_patches} patches, '
+          f'params {rows[0][2]["params"] / 1e6:.1f} M')
+    print(f'{"setting":<30}{"tokens":>8}{"GFLOPs":>10}'
+          f'{"GFLOPs (no attn)":>18}{"vs full":>9}')
+    full = rows[0][2]['flops_no_attention']
+    for name, tokens, r in rows:
+        print(f'{name:<30}{tokens:>8.1f}{r["flops"] / 1e9:>10.2f}'
+              f'{r["flops_no_attention"] / 1e9:>18.2f}'
+              f'{r["flops_no_attention"] / full:>9.2f}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,88 @@
+"""How many patches each selection setting keeps over a dataset.
+
+Prints mean / min / max kept tokens per setting, so the FLOPs a setting will
+give can be judged before training. The guide is the annotation itself
+unless ``--guide-file`` gives an offline guide.
+
+Example::
+
+    python tools/selection_stats.py \
+        --data-root ../shared/data/mmpose_testdata/coco --ann-file test_coco.json
+"""
+import argparse
+
+import numpy as np
+from mmengine.registry import init_default_scope
+from mmpose.registry import DATASETS
+
+from mmpose_patchsel.datasets import selection_pipeline
+from mmpose_patchsel.selection import PatchGrid
+
+DEFAULT_SETTINGS = [
+    'neighbour:0', 'neighbour:4', 'neighbour:8', 'neighbour:12',
+    'skeleton:0', 'skeleton:4'
+]
+
+
+def parse_setting(text: str) -> dict:
+    """``mode:num_neighbours[:num_keep]`` -> ``SelectPatches`` options."""
+    parts = text.split(':')
+    if len(parts) not in (2, 3) or parts[0] not in ('neighbour', 'skeleton'):
+        raise argparse.ArgumentTypeError(
+            f'bad setting {text!r}: expected mode:n or mode:n:K with mode '
+            'neighbour or skeleton')
+    cfg = dict(mode=parts[0], num_neighbours=int(parts[1]))
+    if len(parts) == 3:
+        cfg['num_keep'] = int(parts[2])
+    return cfg
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--data-root', required=True)
+    parser.add_argument('--ann-file', default='test_coco.json')
+    parser.add_argument('--img-prefix', default='')
+    parser.add_argument('--dataset-type', default='CocoDataset')
+    parser.add_argument('--guide-file', help='offline guide JSON')
+    parser.add_argument('--input-size', type=int, nargs=2, default=[192, 256],
+                        metavar=('W', 'H'))
+    parser.add_argument('--score-thr', type=float, default=0.3)
+    parser.add_argument(
+        '--settings', nargs='+', default=DEFAULT_SETTINGS,
+        help='mode:num_neighbours[:num_keep] items')
+    return parser.parse_args()
+
+
+def kept_counts(args, select_cfg: dict) -> np.ndarray:
+    dataset = DATASETS.build(
+        dict(
+            type=args.dataset_type,
+            data_root=args.data_root,
+            ann_file=args.ann_file,
+            data_prefix=dict(img=args.img_prefix),
+            test_mode=True,
+            pipeline=selection_pipeline(
+                tuple(args.input_size),
+                dict(select_cfg, score_thr=args.score_thr), args.guide_file)))
+    return np.array(
+        [dataset[i]['patch_mask'].sum() for i in range(len(dataset))])
+
+
+def main():
+    args = parse_args()
+    init_default_scope('mmpose')
+    grid = PatchGrid(tuple(args.input_size))
+    guide = args.guide_file or 'annotation (ground truth)'
+    print(f'{args.ann_file}: grid {grid.rows}x{grid.cols} = '
+          f'{grid.num_patches} patches, guide: {guide}')
+    print(f'{"setting":<22}{"persons":>8}{"mean":>8}{"min":>6}{"max":>6}'
+          f'{"kept %":>8}')
+    for text in args.settings:
+        counts = kept_counts(args, parse_setting(text))
+        print(f'{text:<22}{len(counts):>8}{counts.mean():>8.1f}'
+              f'{counts.min():>6}{counts.max():>6}'
+              f'{100 * counts.mean() / grid.num_patches:>8.1f}')
+
+
+if __name__ == '__main__':
+    main()
