@@ -4,6 +4,7 @@ Importing the package registers every component in mmpose's registries, so
 ``custom_imports = dict(imports=['mmpose_patchsel'])`` is all a config needs.
 """
 from .analysis import *  # noqa: F401,F403
+from .apis import *  # noqa: F401,F403
 from .datasets import *  # noqa: F401,F403
 from .engine import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403

@@ -5,6 +5,7 @@ import pytest
 from mmpose.utils import register_all_modules
 
 import mmpose_patchsel  # noqa: F401  (registers the plugin's modules)
+from patchsel_testing import write_annotation_guide
 
 # Components resolve in mmpose's scope, as under a mmpose config.
 register_all_modules(init_default_scope=True)
@@ -46,3 +47,9 @@ def coco_cfg_options(coco_root: Path) -> dict:
         'val_evaluator.ann_file': root + 'test_coco.json',
         'test_evaluator.ann_file': root + 'test_coco.json',
     }
+
+
+@pytest.fixture(scope='session')
+def coco_guide_file(coco_root: Path, tmp_path_factory) -> Path:
+    return write_annotation_guide(
+        coco_root, tmp_path_factory.mktemp('guide') / 'guide.json')

@@ -69,9 +69,11 @@ build_wheel() {
         return 0
     fi
     mkdir -p "$WHEELHOUSE"
+    # --no-cache-dir: pip's own wheel cache is not keyed by the torch the
+    # extension was compiled against; ours is.
     MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
         "$VENV/bin/python" -m pip wheel --no-deps --no-build-isolation \
-        --no-binary "$pkg" -c "$PINS" -w "$WHEELHOUSE" "$pkg"
+        --no-cache-dir --no-binary "$pkg" -c "$PINS" -w "$WHEELHOUSE" "$pkg"
 }
 
 install_openmmlab() {

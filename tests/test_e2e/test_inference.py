@@ -2,6 +2,7 @@
 import json
 
 import numpy as np
+from mmengine.config import Config
 from mmpose.apis import inference_topdown, init_model
 from mmpose.structures import PoseDataSample
 
@@ -35,3 +36,49 @@ def test_init_model_and_inference_topdown(tiny_coco_cfg, coco_root):
         centre, half = (box[:2] + box[2:]) / 2, (box[2:] - box[:2]) / 2
         half = np.maximum(half, half[::-1] * [192 / 256, 256 / 192]) * 1.25
         assert np.all(np.abs(np.median(kpts[0], axis=0) - centre) <= half)
+
+
+def test_inference_topdown_with_selection_pipeline(tiny_coco_cfg, coco_root,
+                                                   coco_guide_file):
+    """``inference_topdown`` samples carry no image id: the offline guide is
+    matched by file name and box, and the selection reaches the ViT."""
+    cfg = Config.fromfile(str(tiny_coco_cfg))
+    cfg.model.type = 'PatchSelTopdownEstimator'
+    meta_keys = ('img_path', 'ori_shape', 'img_shape', 'input_size',
+                 'input_center', 'input_scale', 'flip_indices', 'patch_mask',
+                 'patch_mask_flip')
+    cfg.test_dataloader.dataset.pipeline = [
+        dict(type='LoadImage'),
+        dict(type='GetBBoxCenterScale'),
+        dict(type='LoadGuideKeypoints', guide_file=str(coco_guide_file)),
+        dict(type='TopdownAffine', input_size=(192, 256), use_udp=True),
+        dict(type='SelectPatches', input_size=(192, 256), mode='skeleton'),
+        dict(type='PackPoseInputs', meta_keys=meta_keys),
+    ]
+    model = init_model(cfg, device='cpu')
+    ann = json.loads((coco_root / 'test_coco.json').read_text())
+    image = ann['images'][0]
+    boxes = np.array([a['bbox'] for a in ann['annotations']
+                      if a['image_id'] == image['id']], dtype=np.float32)
+
+    results = inference_topdown(
+        model, str(coco_root / image['file_name']), boxes, bbox_format='xywh')
+
+    assert len(results) == len(boxes)
+    for result in results:
+        kept = int(result.patch_mask.sum())
+        assert 0 < kept < 192, 'no selection reached the model'
+
+    # The same boxes without any selection give other predictions.
+    cfg.test_dataloader.dataset.pipeline = [
+        t for t in cfg.test_dataloader.dataset.pipeline
+        if t['type'] not in ('LoadGuideKeypoints', 'SelectPatches')
+    ]
+    full_model = init_model(cfg, device='cpu')
+    full_model.load_state_dict(model.state_dict())
+    full = inference_topdown(
+        full_model, str(coco_root / image['file_name']), boxes,
+        bbox_format='xywh')
+    assert 'patch_mask' not in full[0].metainfo
+    assert not np.allclose(results[0].pred_instances.keypoints,
+                           full[0].pred_instances.keypoints)

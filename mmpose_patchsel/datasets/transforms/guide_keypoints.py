@@ -9,7 +9,7 @@ the image whatever the augmentations do to it.
 import json
 import os.path as osp
 from collections import defaultdict
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
 import numpy as np
 import torch
@@ -21,16 +21,24 @@ GUIDE_KEYPOINTS = 'guide_keypoints'
 GUIDE_SCORES = 'guide_keypoint_scores'
 
 
-def load_guide_file(path: str) -> Dict[int, dict]:
-    """Read a guide file into ``{image_id: {'bboxes', 'keypoints', 'scores'}}``.
+def load_guide_file(path: str) -> Tuple[Dict[int, dict], Dict[str, int]]:
+    """Read a guide file, grouped by image.
 
     The file is a JSON list in COCO's keypoint results format, one entry per
-    person, plus the box the guide ran on::
+    person, plus the box the guide ran on and, optionally, the image's file
+    name (which lets ``inference_topdown``, whose samples carry a path but no
+    image id, find its entries)::
 
         [{"image_id": 785, "category_id": 1,
           "bbox": [x, y, w, h],                 # the person box used
           "keypoints": [x1, y1, s1, x2, ...],   # K triplets, image pixels
-          "score": 0.93}, ...]
+          "score": 0.93,
+          "file_name": "000000000785.jpg"},     # optional
+         ...]
+
+    Returns:
+        ``{image_id: {'bboxes' (n, 4) xyxy, 'keypoints' (n, K, 2),
+        'scores' (n, K)}}`` and ``{file_name: image_id}``.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'guide file not found: {path}')
@@ -40,6 +48,7 @@ def load_guide_file(path: str) -> Dict[int, dict]:
         raise ValueError(f'guide file {path} must hold a JSON list of '
                          'per-person entries (COCO results format + bbox)')
     grouped = defaultdict(lambda: defaultdict(list))
+    image_of_file = {}
     for i, entry in enumerate(entries):
         for key in ('image_id', 'bbox', 'keypoints'):
             if key not in entry:
@@ -51,24 +60,29 @@ def load_guide_file(path: str) -> Dict[int, dict]:
                              'values')
         x, y, w, h = entry['bbox']
         group = grouped[int(entry['image_id'])]
+        if 'file_name' in entry:
+            image_of_file[osp.basename(entry['file_name'])] = int(
+                entry['image_id'])
         group['bboxes'].append([x, y, x + w, y + h])
         group['keypoints'].append(kpts.reshape(-1, 3)[:, :2])
         group['scores'].append(kpts.reshape(-1, 3)[:, 2])
-    return {
+    by_image = {
         img_id: {k: np.asarray(v, dtype=np.float32)
                  for k, v in group.items()}
         for img_id, group in grouped.items()
     }
+    return by_image, image_of_file
 
 
 @TRANSFORMS.register_module()
 class LoadGuideKeypoints(BaseTransform):
     """Attach offline guide keypoints to the pipeline's person instance.
 
-    The entry is matched by image id and by the IoU of its box with the
-    instance's box (the best one, at least ``min_iou``), so a guide run
-    once offline (``tools/dump_guide.py``, or any COCO-results file with
-    boxes) serves any later run on the same boxes.
+    The entry is matched by image (the sample's ``img_id``, or, for samples
+    without one such as ``inference_topdown``'s, the file name of its
+    ``img_path``) and by the IoU of its box with the instance's box (the best
+    one, at least ``min_iou``), so a guide run once offline (any
+    COCO-results file with boxes) serves any later run on the same boxes.
 
     Args:
         guide_file (str): the guide JSON (see :func:`load_guide_file`).
@@ -93,13 +107,13 @@ class LoadGuideKeypoints(BaseTransform):
         self.guide_file = guide_file
         self.min_iou = min_iou
         self.on_missing = on_missing
-        self.guides = load_guide_file(guide_file)
+        self.guides, self.image_of_file = load_guide_file(guide_file)
         self.num_keypoints = next(
             iter(self.guides.values()))['keypoints'].shape[1] if (
                 self.guides) else None
 
     def transform(self, results: dict) -> Optional[dict]:
-        img_id = int(results['img_id'])
+        img_id = self._image_id(results)
         bbox = np.asarray(results['bbox'], dtype=np.float32).reshape(-1, 4)
         num_kpts = self._num_keypoints(results)
         entries = self.guides.get(img_id)
@@ -129,6 +143,17 @@ class LoadGuideKeypoints(BaseTransform):
         results[GUIDE_KEYPOINTS] = keypoints[None].copy()
         results[GUIDE_SCORES] = entries['scores'][index][None].copy()
         return results
+
+    def _image_id(self, results: dict) -> int:
+        if results.get('img_id') is not None:
+            return int(results['img_id'])
+        name = osp.basename(results.get('img_path') or '')
+        if name not in self.image_of_file:
+            raise KeyError(
+                f'guide file {self.guide_file} has no entry for image '
+                f'{name or "(no img_id, no img_path)"}: samples without an '
+                'img_id are matched by the "file_name" of the entries')
+        return self.image_of_file[name]
 
     def _num_keypoints(self, results: dict) -> int:
         # Every mmpose dataset's metainfo has one flip index per joint.

@@ -15,7 +15,7 @@
     layers.N.ffn.gamma2.weight               layer scale (only if enabled)
     pre_norm.{weight,bias}                   only with ``pre_norm=True``
     ln1.{weight,bias}                        final norm (``final_norm=True``)
-    fill_token                               only with ``restore_fill='learned'``
+    fill_token                               ``restore_fill='learned'`` only
 
 Three source formats are understood (:func:`detect_vit_format`):
 
@@ -54,9 +54,8 @@ Everything here is torch-only; no mmpretrain or mmcv import is needed.
 import math
 import re
 from collections import OrderedDict
-from typing import (Dict, Iterable, List, Mapping, Optional, Sequence, Tuple)
+from typing import Iterable, List, Mapping, Optional, Sequence, Tuple
 
-import torch
 import torch.nn.functional as F
 from torch import Tensor
 
@@ -285,7 +284,8 @@ def convert_vit_state_dict(state_dict: Mapping[str, Tensor],
             dropped.append(key)
             continue
         if key.startswith('patch_embed.proj.'):
-            new_key = 'patch_embed.projection.' + key[len('patch_embed.proj.'):]
+            new_key = 'patch_embed.projection.' + key[len(
+                'patch_embed.proj.'):]
         elif key.startswith('blocks.'):
             new_key = _rename_block_key(key)
         elif src_format == 'vitpose' and key.startswith('last_norm.'):
@@ -423,8 +423,3 @@ def check_state_dict(model_state: Mapping[str, Tensor],
                   and tuple(v.shape) != tuple(model_state[k].shape)]
     if missing or unexpected or mismatched:
         raise CheckpointMismatchError(missing, unexpected, mismatched, source)
-
-
-def state_dict_summary(state_dict: Dict[str, Tensor]) -> str:
-    """``key: shape`` lines (debug helper)."""
-    return '\n'.join(f'{k}: {tuple(v.shape)}' for k, v in state_dict.items())

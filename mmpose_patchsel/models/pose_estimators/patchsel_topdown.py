@@ -17,6 +17,10 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import OptSampleList, SampleList
 from torch import Tensor
 
+from mmpose_patchsel.selection import (PatchGrid, check_options,
+                                       flip_keypoints, select_patches_batched)
+from .online_guide import OnlineGuide
+
 #: metainfo key of the boolean patch mask (num_patches,) of a sample.
 PATCH_MASK_KEY = 'patch_mask'
 #: metainfo key of the mask for the horizontally flipped input (flip test).
@@ -54,12 +58,73 @@ def masks_to_keep_indices(masks: Tensor) -> Selection:
 class PatchSelTopdownEstimator(TopdownPoseEstimator):
     """:class:`TopdownPoseEstimator` whose backbone sees only selected patches.
 
-    Samples carry their selection as ``metainfo['patch_mask']`` (and
-    ``'patch_mask_flip'`` for flip test), written by ``SelectPatches`` and
-    packed by ``PackPoseInputs`` when both keys are in its ``meta_keys``.
-    A batch without masks runs the full model, so the same estimator serves
+    The selection comes from one of two places:
+
+    - the data samples: ``metainfo['patch_mask']`` (and ``'patch_mask_flip'``
+      for flip test), written by ``SelectPatches`` and packed by
+      ``PackPoseInputs`` when both keys are in its ``meta_keys``;
+    - an online guide (``guide=dict(config=..., checkpoint=...)``), a frozen
+      mmpose top-down model run on the same crops inside ``predict`` (and in
+      ``loss`` with ``guide_in_loss=True``), whose keypoints are turned into
+      a selection on the device by ``selection=dict(mode=..., ...)``.
+
+    A batch with neither runs the full model, so the same estimator serves
     the full baseline.
+
+    Args:
+        guide (dict, optional): :class:`OnlineGuide` arguments.
+        selection (dict, optional): selection options for the online guide:
+            ``mode``, ``num_neighbours``, ``num_keep``, ``score_thr``,
+            ``use_udp`` (as in the ViT's ``TopdownAffine``) and optionally
+            ``skeleton_links`` (default: the dataset metainfo's).
+        guide_in_loss (bool): use the online guide in training too.
+        save_guide (bool): register the guide as a submodule, so its
+            (frozen) weights are saved in checkpoints. Defaults to False.
     """
+
+    def __init__(self,
+                 *args,
+                 guide: Optional[dict] = None,
+                 selection: Optional[dict] = None,
+                 guide_in_loss: bool = False,
+                 save_guide: bool = False,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.guide_in_loss = guide_in_loss
+        self.selection_cfg = None
+        if guide is None:
+            if selection is not None:
+                raise ValueError('selection= configures the online guide; '
+                                 'without guide= put SelectPatches in the '
+                                 'data pipeline instead')
+            return
+        if selection is None:
+            raise ValueError('an online guide needs selection=dict(mode=...)')
+        options = dict(
+            mode='skeleton', num_neighbours=0, score_thr=0.3, num_keep=None,
+            skeleton_links=None, use_udp=True)
+        unknown = set(selection) - set(options)
+        if unknown:
+            raise KeyError(f'unknown selection options: {sorted(unknown)}')
+        options.update(selection)
+        # Fails at build time for a bad mode or a K beyond the grid.
+        check_options(self.patch_grid(), options['mode'],
+                      options['num_neighbours'], options['score_thr'],
+                      options['num_keep'])
+        self.selection_cfg = options
+        online_guide = OnlineGuide(
+            **guide, num_keypoints=self.head.out_channels)
+        if save_guide:
+            self.online_guide = online_guide
+        else:  # outside the module tree: no optimizer group, no state dict
+            self.__dict__['online_guide'] = online_guide
+
+    def patch_grid(self) -> PatchGrid:
+        """The backbone's token grid at its configured input size."""
+        backbone = self.backbone
+        h, w = backbone.img_size
+        return PatchGrid((w, h), backbone.patch_embed.patch_size[0],
+                         backbone.patch_embed.padding[0])
 
     def extract_feat(self,
                      inputs: Tensor,
@@ -93,12 +158,73 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
             raise KeyError(
                 f'metainfo key {key!r} is set for only {sum(present)} of '
                 f'{len(masks)} samples in the batch')
-        masks = torch.as_tensor(
-            np.stack([np.asarray(m, dtype=bool) for m in masks]),
-            device=device)
-        return masks_to_keep_indices(masks)
+        masks = torch.stack([
+            torch.as_tensor(np.asarray(m, dtype=bool) if isinstance(
+                m, (list, np.ndarray)) else m, device=device) for m in masks
+        ])
+        return masks_to_keep_indices(masks.bool())
+
+    @property
+    def has_online_guide(self) -> bool:
+        return self.selection_cfg is not None
+
+    def attach_online_selection(self, inputs: Tensor,
+                                data_samples: SampleList) -> None:
+        """Run the online guide and store its selection in the samples.
+
+        Writes ``patch_mask``, ``patch_mask_flip`` (bool tensors on the
+        inputs' device), ``patch_guide_keypoints`` and
+        ``patch_guide_keypoint_scores`` (ViT input space) into each sample's
+        metainfo, exactly where ``SelectPatches`` would have put them.
+        """
+        grid = self.patch_grid()
+        options = dict(self.selection_cfg)
+        keypoints, scores = self.online_guide(inputs, data_samples,
+                                              grid.input_size,
+                                              options.pop('use_udp'))
+        meta = self._dataset_meta(data_samples)
+        if options['mode'] == 'skeleton' and options['skeleton_links'] is None:
+            options['skeleton_links'] = meta.get('skeleton_links')
+            if options['skeleton_links'] is None:
+                raise KeyError(
+                    'skeleton selection needs skeleton_links: set the '
+                    "model's metainfo=dict(from_file='configs/_base_/"
+                    "datasets/<dataset>.py') or selection.skeleton_links")
+        masks = select_patches_batched(grid, keypoints, scores,
+                                       **options).masks
+        flip_kpts, flip_scores = flip_keypoints(keypoints, scores, grid.width,
+                                                meta['flip_indices'])
+        flip_masks = select_patches_batched(grid, flip_kpts, flip_scores,
+                                            **options).masks
+        for i, sample in enumerate(data_samples):
+            sample.set_metainfo({
+                PATCH_MASK_KEY: masks[i],
+                FLIP_PATCH_MASK_KEY: flip_masks[i],
+                'patch_guide_keypoints': keypoints[i].cpu().numpy(),
+                'patch_guide_keypoint_scores': scores[i].cpu().numpy(),
+            })
+
+    def _dataset_meta(self, data_samples: SampleList) -> dict:
+        """skeleton_links / flip_indices: model metainfo > dataset_meta >
+        the samples' own metainfo."""
+        for meta in (self.metainfo, getattr(self, 'dataset_meta', None),
+                     data_samples[0].metainfo):
+            if meta and meta.get('flip_indices') is not None:
+                return meta
+        raise KeyError('no flip_indices in the model metainfo, dataset_meta '
+                       'or the samples: cannot flip the guide for flip test')
+
+    def _apply(self, fn, *args, **kwargs):
+        # The unregistered online guide follows .to() / .cuda() / .half().
+        super()._apply(fn, *args, **kwargs)
+        if getattr(self, 'selection_cfg', None) is not None and \
+                'online_guide' in self.__dict__:
+            self.__dict__['online_guide']._apply(fn, *args, **kwargs)
+        return self
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        if self.has_online_guide and self.guide_in_loss:
+            self.attach_online_selection(inputs, data_samples)
         feats = self.extract_feat(
             inputs, *self.selection_from_samples(data_samples, inputs.device))
         losses = dict()
@@ -110,6 +236,8 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         assert self.with_head, (
             'The model must have head to perform prediction.')
+        if self.has_online_guide:
+            self.attach_online_selection(inputs, data_samples)
         selection = self.selection_from_samples(data_samples, inputs.device)
         feats = self.extract_feat(inputs, *selection)
         if self.test_cfg.get('flip_test', False):

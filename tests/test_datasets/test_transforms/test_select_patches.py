@@ -3,7 +3,9 @@ import json
 
 import numpy as np
 import pytest
-from mmpose.datasets import CocoDataset
+from mmpose.datasets import CocoDataset, MpiiDataset
+
+from patchsel_testing import write_annotation_guide
 
 from mmpose_patchsel.datasets.transforms import (GenerateGTGuideKeypoints,
                                                  LoadGuideKeypoints,
@@ -29,6 +31,14 @@ def make_dataset(coco_root, pipeline, test_mode=False):
         data_prefix=dict(img=''),
         data_mode='topdown',
         test_mode=test_mode,
+        pipeline=pipeline)
+
+
+def make_mpii_dataset(testdata_root, pipeline):
+    return MpiiDataset(
+        data_root=str(testdata_root / 'mpii'),
+        ann_file='test_mpii.json',
+        data_prefix=dict(img=''),
         pipeline=pipeline)
 
 
@@ -93,6 +103,30 @@ def test_flip_mask_equals_selection_of_flipped_image(coco_root):
     assert differs > 0, 'flip masks never differ: flip was not applied'
 
 
+@pytest.mark.parametrize('mode', ['neighbour', 'skeleton'])
+def test_mpii_selection_with_its_own_skeleton(testdata_root, mode):
+    """MPII (16 joints, its own skeleton_links) needs no code change."""
+    select = dict(type='SelectPatches', input_size=INPUT_SIZE, mode=mode)
+    plain = make_mpii_dataset(testdata_root, pipeline(select=select))
+    flipped = make_mpii_dataset(
+        testdata_root,
+        pipeline(
+            dict(type='RandomFlip', direction='horizontal', prob=1.0),
+            select=select))
+    assert len(plain) == 5
+    for i in range(len(plain)):
+        results = plain[i]
+        assert len(results['skeleton_links']) > 0
+        joints = visible_gt_cells(results)
+        kept = set(np.flatnonzero(results['patch_mask']).tolist())
+        if mode == 'neighbour':
+            assert kept == joints
+        else:
+            assert joints < kept
+        np.testing.assert_array_equal(results['patch_mask_flip'],
+                                      flipped[i]['patch_mask'])
+
+
 def test_skeleton_mode_covers_limbs(coco_root):
     dataset = make_dataset(
         coco_root,
@@ -133,20 +167,8 @@ def test_num_keep_beyond_grid_fails_at_build():
         SelectPatches(input_size=INPUT_SIZE, num_keep=193)
 
 
-def write_guide(coco_root, path, drop_image=None):
-    ann = json.loads((coco_root / 'test_coco.json').read_text())
-    entries = [
-        dict(image_id=a['image_id'], category_id=1, bbox=a['bbox'],
-             keypoints=a['keypoints'], score=1.0)
-        for a in ann['annotations'] if a['image_id'] != drop_image
-    ]
-    path.write_text(json.dumps(entries))
-    return ann
-
-
-def test_offline_guide_matches_instances_by_box(coco_root, tmp_path):
-    guide = tmp_path / 'guide.json'
-    write_guide(coco_root, guide)
+def test_offline_guide_matches_instances_by_box(coco_root, coco_guide_file):
+    guide = coco_guide_file
     dataset = make_dataset(
         coco_root,
         # Default min_iou: the dataset clips boxes to the image, the file not.
@@ -163,8 +185,8 @@ def test_offline_guide_matches_instances_by_box(coco_root, tmp_path):
 
 
 def test_missing_guide_entry_names_the_image(coco_root, tmp_path):
-    guide = tmp_path / 'guide.json'
-    write_guide(coco_root, guide, drop_image=785)
+    guide = write_annotation_guide(
+        coco_root, tmp_path / 'guide.json', drop_image=785)
     transform = dict(type='LoadGuideKeypoints', guide_file=str(guide))
     dataset = make_dataset(coco_root, pipeline(guide=transform))
     index = next(i for i in range(len(dataset))
@@ -199,7 +221,10 @@ def test_gt_guide_jitter_and_dropout():
     assert 0 < out['guide_keypoint_scores'].sum() < 17
 
 
-def test_reprs():
+def test_reprs(coco_guide_file):
+    assert repr(LoadGuideKeypoints(str(coco_guide_file))) == (
+        f"LoadGuideKeypoints(guide_file='{coco_guide_file}', min_iou=0.9, "
+        "on_missing='error')")
     assert repr(GenerateGTGuideKeypoints(0.1, 0.2)) == (
         'GenerateGTGuideKeypoints(jitter_std=0.1, drop_prob=0.2)')
     assert repr(SelectPatches(INPUT_SIZE, num_keep=96)) == (

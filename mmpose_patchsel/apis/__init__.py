@@ -1,0 +1,3 @@
+from .guide_dump import dump_guide
+
+__all__ = ['dump_guide']

@@ -1,0 +1,18 @@
+"""Helpers shared by the tests (importable: ``pythonpath = tests``)."""
+import json
+from pathlib import Path
+
+
+def write_annotation_guide(coco_root: Path, path: Path,
+                           drop_image: int = None) -> Path:
+    """A guide file whose 'predictions' are the real COCO annotations."""
+    ann = json.loads((coco_root / 'test_coco.json').read_text())
+    files = {img['id']: img['file_name'] for img in ann['images']}
+    entries = [
+        dict(image_id=a['image_id'], category_id=1, bbox=a['bbox'],
+             keypoints=a['keypoints'], score=1.0,
+             file_name=files[a['image_id']])
+        for a in ann['annotations'] if a['image_id'] != drop_image
+    ]
+    path.write_text(json.dumps(entries))
+    return path
