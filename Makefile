@@ -11,7 +11,7 @@ env:
 	@bash tools/setup_env.sh
 
 demo: env
-	@$(PY) tools/demo.py --data-root $(DATA) --out-dir outputs/demo
+	@$(PY) demo/patchsel_demo.py --data-root $(DATA) --work-dir outputs/demo
 
 test: env
 	@echo "[test] running the test suite"

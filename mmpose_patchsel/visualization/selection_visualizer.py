@@ -23,6 +23,12 @@ def patch_cell_boxes(grid: PatchGrid) -> np.ndarray:
 class PatchSelLocalVisualizer(PoseLocalVisualizer):
     """:class:`PoseLocalVisualizer` that can also show the kept patches."""
 
+    def draw_circles(self, center, radius, *args, **kwargs):
+        # mmpose 1.3.2's OpenCV backend calls int() on the 1-element radius
+        # array that PoseLocalVisualizer passes, which numpy 2 refuses.
+        radius = np.asarray(radius).reshape(-1)[0]
+        return super().draw_circles(center, radius, *args, **kwargs)
+
     def draw_patch_selection(self,
                              image: np.ndarray,
                              patch_mask: np.ndarray,
@@ -64,6 +70,5 @@ class PatchSelLocalVisualizer(PoseLocalVisualizer):
             keep = np.ones(len(keypoints), bool) if guide_scores is None \
                 else np.asarray(guide_scores) >= score_thr
             for point in keypoints[keep]:
-                self.draw_circles(
-                    point, radius=2, face_colors=(255, 0, 0))
+                self.draw_circles(point, radius=2, face_colors=(255, 0, 0))
         return self.get_image()

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.config import Config
+from mmengine.hub import get_config
 from mmengine.runner import load_checkpoint
 from mmpose.registry import MODELS
 from torch import Tensor, nn
@@ -26,7 +27,8 @@ def build_guide_model(config: str,
     A checkpoint that does not fit the config fails here, naming the missing
     and unexpected keys.
     """
-    cfg = Config.fromfile(config)
+    # ``mmpose::path`` names a config shipped inside an installed package.
+    cfg = get_config(config) if '::' in config else Config.fromfile(config)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
     model_cfg = cfg.model
