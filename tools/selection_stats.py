@@ -13,9 +13,8 @@ import argparse
 
 import numpy as np
 from mmengine.registry import init_default_scope
-from mmpose.registry import DATASETS
 
-from mmpose_patchsel.datasets import selection_pipeline
+from mmpose_patchsel.datasets import build_selection_dataset
 from mmpose_patchsel.selection import PatchGrid
 
 DEFAULT_SETTINGS = [
@@ -54,16 +53,10 @@ def parse_args():
 
 
 def kept_counts(args, select_cfg: dict) -> np.ndarray:
-    dataset = DATASETS.build(
-        dict(
-            type=args.dataset_type,
-            data_root=args.data_root,
-            ann_file=args.ann_file,
-            data_prefix=dict(img=args.img_prefix),
-            test_mode=True,
-            pipeline=selection_pipeline(
-                tuple(args.input_size),
-                dict(select_cfg, score_thr=args.score_thr), args.guide_file)))
+    dataset = build_selection_dataset(
+        args.dataset_type, args.data_root, args.ann_file,
+        tuple(args.input_size), dict(select_cfg, score_thr=args.score_thr),
+        args.guide_file, args.img_prefix)
     return np.array(
         [dataset[i]['patch_mask'].sum() for i in range(len(dataset))])
 

@@ -18,9 +18,8 @@ import os.path as osp
 import cv2
 import numpy as np
 from mmengine.registry import init_default_scope
-from mmpose.registry import DATASETS
 
-from mmpose_patchsel.datasets import selection_pipeline
+from mmpose_patchsel.datasets import build_selection_dataset
 from mmpose_patchsel.selection import PatchGrid
 from mmpose_patchsel.visualization import PatchSelLocalVisualizer
 
@@ -64,15 +63,9 @@ def main():
     visualizer = PatchSelLocalVisualizer()
     columns = []
     for name, select_cfg in SETTINGS.items():
-        dataset = DATASETS.build(
-            dict(
-                type=args.dataset_type,
-                data_root=args.data_root,
-                ann_file=args.ann_file,
-                data_prefix=dict(img=''),
-                test_mode=True,
-                pipeline=selection_pipeline(input_size, select_cfg,
-                                            args.guide_file)))
+        dataset = build_selection_dataset(args.dataset_type, args.data_root,
+                                          args.ann_file, input_size,
+                                          select_cfg, args.guide_file)
         tiles = []
         for i in range(min(args.num_persons, len(dataset))):
             results = dataset[i]
@@ -87,7 +80,8 @@ def main():
         columns.append(np.concatenate(tiles, axis=0))
     sheet = np.concatenate(columns, axis=1)
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    cv2.imwrite(args.out, cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(args.out, cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR),
+                [cv2.IMWRITE_JPEG_QUALITY, 85])
     print(f'wrote {args.out} ({len(columns)} settings x '
           f'{len(tiles)} persons)')
 

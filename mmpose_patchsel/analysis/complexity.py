@@ -38,7 +38,11 @@ class _SelectedForward(nn.Module):
         self.model = model
 
     def forward(self, inputs: Tensor, keep_indices: Optional[Tensor] = None):
-        feats = self.model.extract_feat(inputs, keep_indices)
+        backbone = self.model.backbone
+        feats = backbone(inputs) if keep_indices is None else backbone(
+            inputs, keep_indices=keep_indices)
+        if self.model.with_neck:
+            feats = self.model.neck(feats)
         return self.model.head.forward(feats)
 
 
@@ -48,8 +52,8 @@ def count_flops(model: nn.Module,
     """FLOPs of one forward of ``model`` at batch 1 keeping ``num_keep``.
 
     Args:
-        model: a :class:`PatchSelTopdownEstimator` (any pose estimator whose
-            ``extract_feat`` takes keep indices).
+        model: an mmpose pose estimator whose backbone takes
+            ``keep_indices`` (``PatchSelViT``) when ``num_keep`` is given.
         input_shape: (C, H, W) of the input.
         num_keep: kept patch tokens; ``None`` runs the full model.
 

@@ -43,7 +43,6 @@ def test_inference_topdown_with_selection_pipeline(tiny_coco_cfg, coco_root,
     """``inference_topdown`` samples carry no image id: the offline guide is
     matched by file name and box, and the selection reaches the ViT."""
     cfg = Config.fromfile(str(tiny_coco_cfg))
-    cfg.model.type = 'PatchSelTopdownEstimator'
     meta_keys = ('img_path', 'ori_shape', 'img_shape', 'input_size',
                  'input_center', 'input_scale', 'flip_indices', 'patch_mask',
                  'patch_mask_flip')

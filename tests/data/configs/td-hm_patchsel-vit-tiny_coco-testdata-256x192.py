@@ -22,6 +22,7 @@ default_hooks = dict(
     checkpoint=dict(interval=1, save_best=None, max_keep_ckpts=-1))
 
 model = dict(
+    type='PatchSelTopdownEstimator',
     backbone=dict(
         _delete_=True,
         type='PatchSelViT',

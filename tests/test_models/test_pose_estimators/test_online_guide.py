@@ -9,7 +9,7 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.optim import build_optim_wrapper
-from mmpose.apis import MMPoseInferencer, init_model
+from mmpose.apis import MMPoseInferencer, inference_topdown, init_model
 from mmpose.registry import DATASETS, MODELS
 
 from mmpose_patchsel.apis import dump_guide
@@ -35,7 +35,6 @@ def guide_ckpt(tiny_coco_cfg, tmp_path_factory):
 
 def online_cfg(tiny_coco_cfg, guide_ckpt, **kwargs) -> Config:
     cfg = Config.fromfile(str(tiny_coco_cfg))
-    cfg.model.type = 'PatchSelTopdownEstimator'
     cfg.model.metainfo = dict(from_file='configs/_base_/datasets/coco.py')
     cfg.model.guide = dict(config=str(tiny_coco_cfg))
     if guide_ckpt is not None:
@@ -179,3 +178,17 @@ def test_dump_guide_cli(tiny_coco_cfg, guide_ckpt, coco_root, tmp_path):
     assert entries and {'image_id', 'bbox', 'keypoints', 'file_name'} <= set(
         entries[0])
     assert len(entries[0]['keypoints']) == 17 * 3
+
+
+def test_inference_topdown_with_online_guide(tiny_coco_cfg, guide_ckpt,
+                                             coco_root):
+    model = init_model(online_cfg(tiny_coco_cfg, guide_ckpt), device='cpu')
+    ann = json.loads((coco_root / 'test_coco.json').read_text())
+    boxes = np.array([a['bbox'] for a in ann['annotations']
+                      if a['image_id'] == 40083], dtype=np.float32)
+    results = inference_topdown(
+        model, str(coco_root / '000000040083.jpg'), boxes, bbox_format='xywh')
+    assert len(results) == len(boxes)
+    for result in results:
+        assert 0 < int(result.patch_mask.sum()) < 192
+        assert result.patch_guide_keypoints.shape == (17, 2)

@@ -42,7 +42,6 @@ def test_masks_to_keep_indices_rejects_empty_selection():
 @pytest.fixture(scope='module')
 def model(tiny_coco_cfg):
     cfg = Config.fromfile(str(tiny_coco_cfg))
-    cfg.model.type = 'PatchSelTopdownEstimator'
     torch.manual_seed(0)
     model = MODELS.build(cfg.model)
     model.init_weights()
