@@ -7,6 +7,11 @@ medians and the speed-up over the full model measured in the same run.
 Peak memory is the CUDA allocator's peak on a GPU, and the growth of the
 process' resident high-water mark (``VmHWM``) on a Linux CPU.
 
+A backbone that prunes by itself (``JointTokenPatchSelViT``) runs the full
+row at keep rate 1.0 (joint tokens included) and adds one row per
+``--keep-rate R`` (default: the config's rate); the ``--num-keep`` rows
+run at 1.0.
+
 Example::
 
     python tools/benchmark.py \
@@ -24,12 +29,17 @@ from typing import Callable, Optional
 import torch
 from mmengine.config import Config, DictAction
 from mmpose.apis import init_model
+from mmpose.structures import PoseDataSample
+
+from mmpose_patchsel.models.pose_estimators import OnlineGuide
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--num-keep', type=int, nargs='*', default=[])
+    parser.add_argument('--keep-rate', type=float, nargs='*', default=[],
+                        help='rates of a backbone that prunes by itself')
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--device', default='cpu')
     parser.add_argument('--threads', type=int, default=os.cpu_count())
@@ -39,6 +49,10 @@ def parse_args():
                         help='add the flipped pass of flip test')
     parser.add_argument('--input-size', type=int, nargs=2, metavar=('W', 'H'),
                         help="default: the config's codec input size")
+    parser.add_argument(
+        '--guide-config',
+        help='also time this guide model (e.g. mmpose::...litehrnet...py) '
+        'on the same crops and report its share of guide + selected model')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
@@ -135,21 +149,53 @@ def main():
           f'{args.repeats} after {args.warmup} warm-up')
     print(f'{"setting":<10}{"tokens":>7}{"backbone ms":>13}{"speed-up":>10}'
           f'{"model ms":>10}{"speed-up":>10}{"img/s":>8}{"peak MiB":>10}')
+    guide_ms = None
+    if args.guide_config:
+        guide = OnlineGuide(
+            args.guide_config,
+            num_keypoints=model.head.out_channels).to(device)
+        samples = [PoseDataSample(metainfo=dict(flip_indices=list(
+            range(model.head.out_channels))))] * args.batch_size
+        t_guide, _ = measure(lambda: guide(inputs, samples, (w, h)), device,
+                             args.warmup, args.repeats)
+        guide_ms = t_guide * 1e3
+        print(f'guide: {args.guide_config} ({guide.input_size[0]}x'
+              f'{guide.input_size[1]}): {guide_ms:.1f} ms per batch')
+    rates = args.keep_rate
+    if hasattr(backbone, 'keep_rate'):
+        rates = rates or [backbone.current_keep_rate]
+        backbone.keep_rate, backbone.test_keep_rate = 1.0, None
+    elif rates:
+        raise ValueError(f'--keep-rate {rates}: {type(backbone).__name__} '
+                         'has no keep_rate')
+    settings = [None] + args.num_keep + [f'rate={r:g}' for r in rates]
     full = None
-    for k in [None] + args.num_keep:
-        keep = None if k is None else random_keep(args.batch_size,
-                                                  num_patches, k, device)
+    for k in settings:
+        keep = None
+        if isinstance(k, str):  # the backbone prunes at this rate
+            backbone.keep_rate = float(k[len('rate='):])
+            counts = backbone.patch_token_counts()
+            tokens = sum(counts) / len(counts)
+        elif k is not None:
+            keep = random_keep(args.batch_size, num_patches, k, device)
         t_bb, _ = measure(lambda: backbone(inputs, keep), device,
                           args.warmup, args.repeats)
         t_all, peak = measure(lambda: whole(keep), device, args.warmup,
                               args.repeats)
         if full is None:
             full = (t_bb, t_all)
-        name = 'full' if k is None else f'K={k}'
-        print(f'{name:<10}{k or num_patches:>7}{t_bb * 1e3:>13.1f}'
+        name = 'full' if k is None else k if isinstance(k, str) else f'K={k}'
+        if not isinstance(k, str):
+            tokens = k or num_patches
+        print(f'{name:<10}{tokens:>7.0f}{t_bb * 1e3:>13.1f}'
               f'{full[0] / t_bb:>9.2f}x{t_all * 1e3:>10.1f}'
               f'{full[1] / t_all:>9.2f}x{args.batch_size / t_all:>8.1f}'
               f'{peak:>10.1f}')
+        if guide_ms is not None and isinstance(k, int):
+            total = guide_ms + t_all * 1e3
+            print(f'{"":<10}with guide: {total:.1f} ms, guide share '
+                  f'{guide_ms / total:.0%}, speed-up over full '
+                  f'{full[1] * 1e3 / total:.2f}x')
 
 
 if __name__ == '__main__':

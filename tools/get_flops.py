@@ -8,6 +8,11 @@ One FLOP is one multiply-add, as in mmengine, mmcv and the paper.
 Rows: the full model, each ``--num-keep K``, and with ``--data-root`` the
 average over the real selections the config's ``SelectPatches`` makes on a
 dataset (the guide is the annotation unless ``--guide-file`` is given).
+A backbone that prunes by itself (``JointTokenPatchSelViT``) is counted
+through its real forward: the full row runs it at keep rate 1.0 (no
+pruning, joint tokens included), then one row per ``--keep-rate R``
+(default: the config's rate; other rows run at 1.0); "tokens" is then the
+mean number of patch tokens entering a block.
 
 Example::
 
@@ -30,6 +35,8 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--num-keep', type=int, nargs='*', default=[])
+    parser.add_argument('--keep-rate', type=float, nargs='*', default=[],
+                        help='rates of a backbone that prunes by itself')
     parser.add_argument('--data-root', help='dataset for real selections')
     parser.add_argument('--ann-file', default='test_coco.json')
     parser.add_argument('--img-prefix', default='')
@@ -73,7 +80,21 @@ def main():
     w, h = cfg.codec.input_size
     num_patches = model.backbone.num_patches
 
+    backbone = model.backbone
+    rates = args.keep_rate
+    if hasattr(backbone, 'keep_rate'):
+        rates = rates or [backbone.current_keep_rate]
+        backbone.keep_rate, backbone.test_keep_rate = 1.0, None
+    elif rates:
+        raise ValueError(f'--keep-rate {rates}: {type(backbone).__name__} '
+                         'has no keep_rate')
     rows = [('full', num_patches, count_flops(model, (3, h, w)))]
+    for rate in rates:
+        backbone.keep_rate = rate
+        counts = backbone.patch_token_counts()
+        rows.append((f'keep_rate={rate:g}', sum(counts) / len(counts),
+                     count_flops(model, (3, h, w))))
+        backbone.keep_rate = 1.0  # other rows: selection only
     for k in args.num_keep:
         rows.append((f'K={k}', k, count_flops(model, (3, h, w), k)))
     if args.data_root:

@@ -160,13 +160,31 @@ class MultiheadAttention(nn.Module):
             self.gamma1 = nn.Identity()
 
     def forward(self, x: Tensor, attn_mask: Optional[Tensor] = None) -> Tensor:
+        return self.project(self.attend(*self.qkv_heads(x), attn_mask))
+
+    # The three steps of ``forward``, for subclasses and backbones that need
+    # the queries and keys too (e.g. to rank tokens by attention).
+    def qkv_heads(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
+        """q, k, v, each (B, heads, L, head_dims), of tokens (B, L, C)."""
         B, L, _ = x.shape
         qkv = self.qkv(x).reshape(B, L, 3, self.num_heads,
                                   self.head_dims).permute(2, 0, 3, 1, 4)
-        q, k, v = qkv.unbind(0)
-        x = F.scaled_dot_product_attention(
+        return qkv.unbind(0)
+
+    def attend(self,
+               q: Tensor,
+               k: Tensor,
+               v: Tensor,
+               attn_mask: Optional[Tensor] = None) -> Tensor:
+        """SDPA (with attention dropout in training) -> (B, heads, L, d)."""
+        return F.scaled_dot_product_attention(
             q, k, v, attn_mask=attn_mask,
             dropout_p=self.attn_drop if self.training else 0.)
+
+    def project(self, x: Tensor) -> Tensor:
+        """Merge the heads of (B, heads, L, d), then output projection,
+        dropout, layer scale and drop path."""
+        B, _, L, _ = x.shape
         x = x.transpose(1, 2).reshape(B, L, self.embed_dims)
         x = self.proj_drop(self.proj(x))
         return self.out_drop(self.gamma1(x))
@@ -267,10 +285,12 @@ class PatchSelViT(BaseModule):
         restore_fill (str): What unselected (and padding) positions of the
             output grid hold: ``'zeros'`` (default) or ``'learned'``, one
             learned token ``fill_token`` (1, 1, C), initialised to zeros.
-            Zeros is the paper's choice: the head sees exactly nothing where
-            no token was computed, the backbone has no parameter beyond
-            ViTPose's (checkpoints load strictly both ways), and a fill
-            learned on one selection budget is not specific to it.
+            Zeros is the default because it is the paper's choice: the head
+            sees exactly nothing where no token was computed, the backbone
+            keeps exactly ViTPose's parameters (checkpoints load strictly
+            in both directions), and nothing is tuned to one selection
+            budget. A checkpoint without ``fill_token`` loads into a
+            ``'learned'`` model, which then starts as the zeros model.
         init_cfg (dict | list, optional): mmengine init config. A
             ``dict(type='Pretrained', checkpoint=..., prefix=...)`` is
             loaded through :mod:`.vit_checkpoint`, so mmpose/mmpretrain,
@@ -292,9 +312,11 @@ class PatchSelViT(BaseModule):
         those K tokens (with their position embeddings) go through the
         transformer. ``key_padding_mask`` (B, K) bool marks padding entries
         (True) of rows holding fewer than K tokens: they are masked out of
-        attention as keys and dropped when the grid is restored (their index
-        is ignored). Returns a 1-tuple with the (B, C, rows, cols) feature
-        map; without ``keep_indices`` it is the plain full ViT.
+        attention as keys and dropped when the grid is restored, so their
+        index may be any valid position (the estimator pads with 0). Every
+        row must keep at least one token (checked; one host sync). Returns
+        a 1-tuple with the (B, C, rows, cols) feature map; without
+        ``keep_indices`` it is exactly the full ViT.
     """
     arch_zoo = {
         **dict.fromkeys(
@@ -327,6 +349,8 @@ class PatchSelViT(BaseModule):
             }),
     }
     RESTORE_FILLS = ('zeros', 'learned')
+    #: Block class (a subclass may return more, keeping parameter names).
+    layer_cls = TransformerEncoderLayer
     #: Parameters a checkpoint may lack (kept as initialised when loading).
     OPTIONAL_KEYS = ('fill_token', )
 
@@ -390,7 +414,7 @@ class PatchSelViT(BaseModule):
 
         dpr = np.linspace(0, drop_path_rate, self.num_layers)
         self.layers = nn.ModuleList([
-            TransformerEncoderLayer(
+            self.layer_cls(
                 self.embed_dims,
                 self.num_heads,
                 int(arch['feedforward_channels']),
