@@ -46,8 +46,9 @@ HERE = osp.dirname(osp.abspath(__file__))
 PROJECT = osp.dirname(HERE)
 GUIDE_CFG = osp.join(HERE, 'configs',
                      'td-hm_vit-tiny-guide_coco-testdata-256x192.py')
-MAIN_CFG = osp.join(HERE, 'configs',
-                    'td-hm_patchsel-vit-tiny-skeleton_coco-testdata-256x192.py')
+MAIN_CFG = osp.join(
+    HERE, 'configs',
+    'td-hm_patchsel-vit-tiny-skeleton_coco-testdata-256x192.py')
 VITB_CFG = osp.join(
     PROJECT, 'configs', 'coco',
     'td-hm_patchsel-vit-base-skeleton_8xb64-210e_coco-256x192.py')
@@ -169,8 +170,8 @@ def main():
         ap_full, _ = coco_ap(full, without_selection(batch), coco_root)
         kept = np.array([int(r.patch_mask.sum()) for r in results])
         grid = model.patch_grid()
-        print(f'       weights: trained here on these same images '
-              f'(memorised; not a measure of accuracy on unseen images)')
+        print('       weights: trained here on these same images '
+              '(memorised; not a measure of accuracy on unseen images)')
         print(f'       COCO AP on the bundled images: selected '
               f'{ap_sel:.3f}, full {ap_full:.3f}')
         print(f'       kept tokens per person: mean {kept.mean():.1f} of '

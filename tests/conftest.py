@@ -13,7 +13,8 @@ register_all_modules(init_default_scope=True)
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TESTDATA = PROJECT_ROOT.parent / 'shared' / 'data' / 'mmpose_testdata'
 TEST_CONFIGS = PROJECT_ROOT / 'tests' / 'data' / 'configs'
-TINY_COCO_CFG = TEST_CONFIGS / 'td-hm_patchsel-vit-tiny_coco-testdata-256x192.py'
+TINY_COCO_CFG = (
+    TEST_CONFIGS / 'td-hm_patchsel-vit-tiny_coco-testdata-256x192.py')
 
 
 @pytest.fixture(scope='session')

@@ -92,23 +92,22 @@ def peak_mib(device: torch.device, baseline: Optional[int]) -> float:
         hwm - baseline) / 1024
 
 
-def measure(fn: Callable, device: torch.device, warmup: int,
-            repeats: int) -> tuple:
-    """Median seconds per call and peak memory (MiB) of ``fn``."""
-    with torch.no_grad():
-        for _ in range(warmup):
-            fn()
-        baseline = reset_peak(device)
-        times = []
-        for _ in range(repeats):
-            if device.type == 'cuda':
-                torch.cuda.synchronize(device)
-            start = time.perf_counter()
-            fn()
-            if device.type == 'cuda':
-                torch.cuda.synchronize(device)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times), peak_mib(device, baseline)
+def timed(fn: Callable, device: torch.device) -> float:
+    """Seconds of one call of ``fn``."""
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    fn()
+    if device.type == 'cuda':
+        torch.cuda.synchronize(device)
+    return time.perf_counter() - start
+
+
+def peak_memory(fn: Callable, device: torch.device) -> float:
+    """Peak memory growth (MiB) during one call of ``fn``."""
+    baseline = reset_peak(device)
+    fn()
+    return peak_mib(device, baseline)
 
 
 def random_keep(batch: int, num_patches: int, k: int,
@@ -146,21 +145,17 @@ def main():
     print(f'config: {args.config}\ndevice: {device_name}; torch '
           f'{torch.__version__}; batch {args.batch_size}; input {w}x{h}; '
           f'{num_patches} patches; flip {args.flip}; median of '
-          f'{args.repeats} after {args.warmup} warm-up')
+          f'{args.repeats} after {args.warmup} warm-up, settings in rotation')
     print(f'{"setting":<10}{"tokens":>7}{"backbone ms":>13}{"speed-up":>10}'
           f'{"model ms":>10}{"speed-up":>10}{"img/s":>8}{"peak MiB":>10}')
-    guide_ms = None
+    guide_fn = None
     if args.guide_config:
         guide = OnlineGuide(
             args.guide_config,
             num_keypoints=model.head.out_channels).to(device)
         samples = [PoseDataSample(metainfo=dict(flip_indices=list(
             range(model.head.out_channels))))] * args.batch_size
-        t_guide, _ = measure(lambda: guide(inputs, samples, (w, h)), device,
-                             args.warmup, args.repeats)
-        guide_ms = t_guide * 1e3
-        print(f'guide: {args.guide_config} ({guide.input_size[0]}x'
-              f'{guide.input_size[1]}): {guide_ms:.1f} ms per batch')
+        guide_fn = lambda: guide(inputs, samples, (w, h))  # noqa: E731
     rates = args.keep_rate
     if hasattr(backbone, 'keep_rate'):
         rates = rates or [backbone.current_keep_rate]
@@ -168,30 +163,63 @@ def main():
     elif rates:
         raise ValueError(f'--keep-rate {rates}: {type(backbone).__name__} '
                          'has no keep_rate')
-    settings = [None] + args.num_keep + [f'rate={r:g}' for r in rates]
-    full = None
-    for k in settings:
-        keep = None
-        if isinstance(k, str):  # the backbone prunes at this rate
-            backbone.keep_rate = float(k[len('rate='):])
-            counts = backbone.patch_token_counts()
-            tokens = sum(counts) / len(counts)
-        elif k is not None:
-            keep = random_keep(args.batch_size, num_patches, k, device)
-        t_bb, _ = measure(lambda: backbone(inputs, keep), device,
-                          args.warmup, args.repeats)
-        t_all, peak = measure(lambda: whole(keep), device, args.warmup,
-                              args.repeats)
-        if full is None:
-            full = (t_bb, t_all)
-        name = 'full' if k is None else k if isinstance(k, str) else f'K={k}'
-        if not isinstance(k, str):
-            tokens = k or num_patches
+
+    # (name, tokens, keep indices, keep rate of a self-pruning backbone)
+    settings = [('full', num_patches, None, 1.0)]
+    for k in args.num_keep:
+        settings.append((f'K={k}', k,
+                         random_keep(args.batch_size, num_patches, k,
+                                     device), 1.0))
+    for rate in rates:
+        backbone.keep_rate = rate
+        counts = backbone.patch_token_counts()
+        settings.append((f'rate={rate:g}', sum(counts) / len(counts), None,
+                         rate))
+
+    def calls(setting):
+        _, _, keep, rate = setting
+        if hasattr(backbone, 'keep_rate'):
+            backbone.keep_rate = rate
+        return (lambda: backbone(inputs, keep)), (lambda: whole(keep))
+
+    # Settings are timed in rotation, so load from other processes spreads
+    # over all of them instead of skewing one.
+    times = {name: ([], []) for name, *_ in settings}
+    guide_times = []
+    with torch.no_grad():
+        for _ in range(args.warmup):
+            for setting in settings:
+                for fn in calls(setting):
+                    fn()
+            if guide_fn is not None:
+                guide_fn()
+        for _ in range(args.repeats):
+            for setting in settings:
+                for fn, store in zip(calls(setting), times[setting[0]]):
+                    store.append(timed(fn, device))
+            if guide_fn is not None:
+                guide_times.append(timed(guide_fn, device))
+        peaks = {
+            setting[0]: peak_memory(calls(setting)[1], device)
+            for setting in settings
+        }
+
+    median = {
+        name: tuple(statistics.median(t) for t in pair)
+        for name, pair in times.items()
+    }
+    full = median['full']
+    if guide_fn is not None:
+        guide_ms = statistics.median(guide_times) * 1e3
+        print(f'guide: {args.guide_config} ({guide.input_size[0]}x'
+              f'{guide.input_size[1]}): {guide_ms:.1f} ms per batch')
+    for name, tokens, keep, _ in settings:
+        t_bb, t_all = median[name]
         print(f'{name:<10}{tokens:>7.0f}{t_bb * 1e3:>13.1f}'
               f'{full[0] / t_bb:>9.2f}x{t_all * 1e3:>10.1f}'
               f'{full[1] / t_all:>9.2f}x{args.batch_size / t_all:>8.1f}'
-              f'{peak:>10.1f}')
-        if guide_ms is not None and isinstance(k, int):
+              f'{peaks[name]:>10.1f}')
+        if guide_fn is not None and keep is not None:
             total = guide_ms + t_all * 1e3
             print(f'{"":<10}with guide: {total:.1f} ms, guide share '
                   f'{guide_ms / total:.0%}, speed-up over full '

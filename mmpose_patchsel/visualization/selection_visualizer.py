@@ -1,4 +1,4 @@
-"""Draw a patch selection over the model-input crop with mmpose's visualizer."""
+"""Draw a patch selection on the model-input crop with mmpose's visualizer."""
 from typing import Optional
 
 import numpy as np

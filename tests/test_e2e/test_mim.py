@@ -5,8 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 
 def _mim(*args: str, cwd: Path) -> str:
     mim = Path(sys.executable).with_name('mim')

@@ -184,7 +184,9 @@ class GenerateGTGuideKeypoints(BaseTransform):
         drop_prob (float): probability of dropping a visible keypoint.
     """
 
-    def __init__(self, jitter_std: float = 0.0, drop_prob: float = 0.0) -> None:
+    def __init__(self,
+                 jitter_std: float = 0.0,
+                 drop_prob: float = 0.0) -> None:
         if jitter_std < 0:
             raise ValueError(f'jitter_std must be >= 0, got {jitter_std}')
         if not 0.0 <= drop_prob <= 1.0:

@@ -248,7 +248,8 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
                     f'flip_test is on but the samples carry no '
                     f'{FLIP_PATCH_MASK_KEY!r}; add it to the meta_keys of '
                     'PackPoseInputs')
-            feats = [feats, self.extract_feat(inputs.flip(-1), *flip_selection)]
+            flip_feats = self.extract_feat(inputs.flip(-1), *flip_selection)
+            feats = [feats, flip_feats]
 
         preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
         if isinstance(preds, tuple):

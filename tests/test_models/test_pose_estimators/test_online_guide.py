@@ -1,4 +1,4 @@
-"""The online guide: frozen, outside the optimizer, equal to its offline dump."""
+"""The online guide: frozen, out of the optimizer, equal to its own dump."""
 import json
 import subprocess
 import sys
