@@ -45,3 +45,7 @@ custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='JointTokenKeepRateHook', warmup=5, ramp=30, by_epoch=True)
 ]
+
+# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
+# (OpenCV backend); this subclass can, and also draws kept patches.
+visualizer = dict(type='PatchSelLocalVisualizer')

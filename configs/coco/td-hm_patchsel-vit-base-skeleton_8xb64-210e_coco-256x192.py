@@ -72,3 +72,7 @@ val_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
+
+# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
+# (OpenCV backend); this subclass can, and also draws kept patches.
+visualizer = dict(type='PatchSelLocalVisualizer')
