@@ -22,13 +22,14 @@ Example::
 """
 import argparse
 from collections import Counter
+from typing import Optional
 
 from mmengine.config import Config, DictAction
 from mmpose.apis import init_model
-from mmpose.registry import DATASETS
 
 from mmpose_patchsel.analysis import count_flops
-from mmpose_patchsel.datasets import selection_pipeline
+from mmpose_patchsel.datasets import build_selection_dataset
+from mmpose_patchsel.models.pose_estimators import build_guide_model
 
 
 def parse_args():
@@ -46,26 +47,25 @@ def parse_args():
     return parser.parse_args()
 
 
-def config_selection(cfg: Config) -> dict:
-    """The ``SelectPatches`` options of the config's test pipeline."""
+def config_selection(cfg: Config) -> Optional[dict]:
+    """The selection options of the config: its test pipeline's
+    ``SelectPatches``, or the online guide's ``model.selection``; None for
+    a config without selection."""
+    online = cfg.model.get('selection')
+    if online is not None:
+        return {k: v for k, v in online.items() if k != 'use_udp'}
     for transform in cfg.test_dataloader.dataset.pipeline:
         if transform['type'] == 'SelectPatches':
             return {k: v for k, v in transform.items()
                     if k not in ('type', 'input_size', 'use_udp')}
-    raise KeyError('the config test pipeline has no SelectPatches')
+    return None
 
 
-def dataset_counts(cfg: Config, args) -> Counter:
-    dataset = DATASETS.build(
-        dict(
-            type=args.dataset_type,
-            data_root=args.data_root,
-            ann_file=args.ann_file,
-            data_prefix=dict(img=args.img_prefix),
-            test_mode=True,
-            pipeline=selection_pipeline(
-                tuple(cfg.codec.input_size), config_selection(cfg),
-                args.guide_file)))
+def dataset_counts(cfg: Config, select_cfg: dict, args) -> Counter:
+    dataset = build_selection_dataset(args.dataset_type, args.data_root,
+                                      args.ann_file,
+                                      tuple(cfg.codec.input_size), select_cfg,
+                                      args.guide_file, args.img_prefix)
     return Counter(
         int(dataset[i]['patch_mask'].sum()) for i in range(len(dataset)))
 
@@ -76,6 +76,10 @@ def main():
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.model.backbone.init_cfg = None  # weights do not change FLOPs
+    select_cfg = config_selection(cfg)
+    # An online guide is counted on its own, from its config alone.
+    guide_cfg = cfg.model.pop('guide', None)
+    cfg.model.pop('selection', None)
     model = init_model(cfg, device='cpu')
     w, h = cfg.codec.input_size
     num_patches = model.backbone.num_patches
@@ -97,8 +101,10 @@ def main():
         backbone.keep_rate = 1.0  # other rows: selection only
     for k in args.num_keep:
         rows.append((f'K={k}', k, count_flops(model, (3, h, w), k)))
-    if args.data_root:
-        counts = dataset_counts(cfg, args)
+    if args.data_root and select_cfg is None:
+        print('no patch selection in this config: no dataset row')
+    elif args.data_root:
+        counts = dataset_counts(cfg, select_cfg, args)
         total = sum(counts.values())
         results = {k: count_flops(model, (3, h, w), k) for k in counts}
         mean = {
@@ -117,6 +123,14 @@ def main():
         print(f'{name:<30}{tokens:>8.1f}{r["flops"] / 1e9:>10.2f}'
               f'{r["flops_no_attention"] / 1e9:>18.2f}'
               f'{r["flops_no_attention"] / full:>9.2f}')
+    if guide_cfg is not None:
+        guide = build_guide_model(guide_cfg['config'],
+                                  cfg_options=guide_cfg.get('cfg_options'))
+        g = count_flops(guide.eval(), (3, h, w))
+        print(f'{"+ online guide (per person)":<30}{"":>8}'
+              f'{g["flops"] / 1e9:>10.2f}'
+              f'{g["flops_no_attention"] / 1e9:>18.2f}'
+              f'   {guide_cfg["config"]}')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,447 @@
+"""Every config under configs/ parses, builds and runs on real images.
+
+The configs are found, not listed, so a new one cannot land untested. Each
+is read with ``Config.fromfile``, pointed at mmpose's own test images of its
+dataset (COCO, MPII; OCHuman for the val/test side of the OCHuman configs,
+which train on COCO), its model built without pretrained weights, and run
+once in ``loss`` mode on a batch from its own train pipeline and once in
+``predict`` mode on a batch from its own test pipeline. An offline guide
+file is replaced by one written from the annotations; an online guide gets
+fixed random weights. Batches hold 2 persons (1 for ViT-L/H, to keep the
+CPU time bearable); ``loss`` runs without gradients (training itself is
+covered by test_mim_configs.py and the package's own tests).
+
+A second, cheap check per config asserts what the configs promise: the
+mmpose ViTPose config of its size underneath, the same schedule, codec and
+head, the backbone of that size, one selection for train and test, data
+where mmpose keeps them.
+"""
+import ast
+import json
+import re
+from pathlib import Path
+
+import mmpose
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
+from mmengine.runner import load_checkpoint
+from mmengine.utils import import_modules_from_strings
+from mmpose.registry import DATASETS, MODELS
+
+from mmpose_patchsel.models.backbones import (JointTokenPatchSelViT,
+                                              PatchSelViT)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = PROJECT_ROOT / 'configs'
+MMPOSE_CONFIGS = Path(mmpose.__file__).parent / '.mim' / 'configs'
+SIZES = ('small', 'base', 'large', 'huge')
+NAME = re.compile(r'td-hm_patchsel-vit-(?P<size>small|base|large|huge)-'
+                  r'(?P<variant>full|neighbour4|skeleton|jointtokens)'
+                  r'(?P<extra>-[a-z-]+)?_(?:8xb64-\d+e_)?'
+                  r'(?P<dataset>coco|mpii|ochuman)-256x192\.py$')
+# mmpose's ViTPose configs and model zoo, per size.
+MMPOSE_VITPOSE = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
+                  'td-hm_ViTPose-{}_8xb64-210e_coco-256x192.py')
+MAE = ('https://download.openmmlab.com/mmpose/v1/pretrained_models/'
+       'mae_pretrain_vit_{}_20230913.pth')
+DROP_PATH = dict(small=0.1, base=0.3, large=0.5, huge=0.55)
+DEPTH = dict(small=12, base=12, large=24, huge=32)
+GRID = (16, 12)  # 256x192, patch 16, padding 2
+SELECTING = ('LoadGuideKeypoints', 'GenerateGTGuideKeypoints',
+             'SelectPatches')
+
+
+def size_rank(path: str):
+    """Order: by size, then configs sharing one model next to each other
+    (the run test reuses the last model built when the model config is
+    identical)."""
+    m = NAME.search(path)
+    if m is None:
+        return (len(SIZES), path)
+    return (SIZES.index(m['size']), m['variant'] == 'jointtokens',
+            m['dataset'] == 'mpii', path)
+
+
+CONFIGS = sorted((p.relative_to(PROJECT_ROOT).as_posix()
+                  for p in CONFIG_DIR.rglob('*.py')
+                  if '_base_' not in p.relative_to(CONFIG_DIR).parts),
+                 key=size_rank)
+
+
+def test_configs_are_found():
+    assert len(CONFIGS) >= 3 * 4 * 4, CONFIGS
+
+
+def load(config: str) -> Config:
+    return Config.fromfile(str(PROJECT_ROOT / config))
+
+
+def pipelines(cfg: Config) -> dict:
+    return {
+        split: cfg[f'{split}_dataloader'].dataset.pipeline
+        for split in ('train', 'val', 'test')
+        if cfg.get(f'{split}_dataloader') is not None
+    }
+
+
+def types(pipeline) -> list:
+    return [t['type'] for t in pipeline]
+
+
+def strip_scope(obj):
+    """Drop the ``_scope_`` keys mmengine adds to dicts from mmpose's
+    configs, to compare configs by content."""
+    if isinstance(obj, dict):
+        return {k: strip_scope(v) for k, v in obj.items() if k != '_scope_'}
+    if isinstance(obj, (list, tuple)):
+        return [strip_scope(v) for v in obj]
+    return obj
+
+
+def mmpose_bases(config: Path) -> list:
+    """The ``mmpose::`` configs a config inherits, following local bases."""
+    tree = ast.parse(config.read_text())
+    bases = []
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and \
+                getattr(node.targets[0], 'id', None) == '_base_':
+            bases = ast.literal_eval(node.value)
+    bases = [bases] if isinstance(bases, str) else bases
+    found = []
+    for base in bases:
+        if base.startswith('mmpose::'):
+            found.append(base)
+        else:
+            found += mmpose_bases((config.parent / base).resolve())
+    return found
+
+
+def vitpose_weights(size: str) -> str:
+    """The ViTPose checkpoint of mmpose's model zoo for a size."""
+    yml = MMPOSE_CONFIGS / 'body_2d_keypoint' / 'topdown_heatmap' / 'coco' / \
+        'vitpose_coco.yml'
+    urls = re.findall(r'Weights: (\S+)', yml.read_text())
+    url, = [u for u in urls if f'td-hm_ViTPose-{size}_8xb64' in u]
+    return url
+
+
+# ---------------------------------------------------------------------------
+# What the configs promise (cheap: parsing only)
+@pytest.mark.parametrize('config', CONFIGS)
+def test_config_states_what_it_promises(config):
+    m = NAME.search(config)
+    assert m, f'{config}: name does not follow the configs/ naming scheme'
+    size, variant, dataset = m['size'], m['variant'], m['dataset']
+    extra = m['extra'] or ''
+    assert Path(config).parent.name == dataset
+    cfg = load(config)
+
+    # mmpose's ViTPose config of its size underneath, schedule untouched
+    # (except the fine-tuning config's own short one).
+    assert mmpose_bases(PROJECT_ROOT / config) == [
+        MMPOSE_VITPOSE.format(size)
+    ]
+    vitpose = Config.fromfile(
+        MMPOSE_CONFIGS / MMPOSE_VITPOSE.format(size)[len('mmpose::'):])
+    assert cfg.custom_imports.imports == [
+        'mmpose.engine.optim_wrappers.layer_decay_optim_wrapper',
+        'mmpose_patchsel'
+    ]
+    assert strip_scope(cfg.codec) == strip_scope(vitpose.codec)
+    if cfg.get('optim_wrapper') is not None:
+        assert cfg.optim_wrapper.constructor == \
+            'LayerDecayOptimWrapperConstructor'
+        assert strip_scope(cfg.optim_wrapper.paramwise_cfg) == \
+            strip_scope(vitpose.optim_wrapper.paramwise_cfg)
+        assert cfg.optim_wrapper.paramwise_cfg.num_layers == DEPTH[size]
+        assert cfg.auto_scale_lr == vitpose.auto_scale_lr
+    if extra == '-from-vitpose':
+        assert cfg.train_cfg.max_epochs < vitpose.train_cfg.max_epochs
+    elif cfg.get('train_cfg') is not None:
+        assert strip_scope(cfg.train_cfg) == strip_scope(vitpose.train_cfg)
+        assert strip_scope(cfg.param_scheduler) == \
+            strip_scope(vitpose.param_scheduler)
+        assert strip_scope(cfg.optim_wrapper) == \
+            strip_scope(vitpose.optim_wrapper)
+
+    # The estimator and a backbone of that size.
+    model = cfg.model
+    assert model.type == 'PatchSelTopdownEstimator'
+    backbone = model.backbone
+    assert backbone.type == ('JointTokenPatchSelViT' if variant ==
+                             'jointtokens' else 'PatchSelViT')
+    assert backbone.arch == size
+    assert backbone.drop_path_rate == DROP_PATH[size]
+    assert tuple(backbone.img_size) == (256, 192)
+    assert backbone.patch_size == 16 and backbone.patch_padding == 2
+    assert backbone.qkv_bias is True
+    if extra in ('-testonly', '-from-vitpose'):
+        assert backbone.init_cfg is None
+        assert cfg.load_from == vitpose_weights(size)
+    else:
+        assert backbone.init_cfg.checkpoint == MAE.format(size)
+        assert cfg.get('load_from') is None
+    assert strip_scope(model.data_preprocessor) == \
+        strip_scope(vitpose.model.data_preprocessor)
+    assert strip_scope(model.test_cfg) == strip_scope(vitpose.model.test_cfg)
+    joints = 16 if dataset == 'mpii' else 17
+    expect_head = dict(strip_scope(vitpose.model.head), out_channels=joints)
+    assert strip_scope(model.head) == expect_head
+    if variant == 'jointtokens':
+        assert backbone.num_joints == joints
+        assert max(backbone.prune_after) < DEPTH[size]
+        hooks = [h.type for h in cfg.custom_hooks]
+        assert 'JointTokenKeepRateHook' in hooks
+
+    # Data where mmpose keeps it.
+    loaders = {
+        s: cfg[f'{s}_dataloader']
+        for s in ('train', 'val', 'test')
+        if cfg.get(f'{s}_dataloader') is not None
+    }
+    expect_type = dict(
+        coco=('CocoDataset', 'CocoDataset'),
+        mpii=('MpiiDataset', 'MpiiDataset'),
+        ochuman=('CocoDataset', 'OCHumanDataset'))[dataset]
+    for split, loader in loaders.items():
+        ds = loader.dataset
+        dtype = expect_type[split != 'train']
+        assert ds.type == dtype, (split, ds.type)
+        root = {'CocoDataset': 'data/coco/', 'MpiiDataset': 'data/mpii/',
+                'OCHumanDataset': 'data/ochuman/'}[dtype]
+        assert ds.data_root == root, (split, ds.data_root)
+        if dtype == 'OCHumanDataset':
+            assert ds.ann_file == (
+                f'annotations/ochuman_coco_format_{split}_range_0.00_1.00'
+                '.json')
+            assert ds.bbox_file is None
+        if dtype == 'MpiiDataset' and split != 'train':
+            assert ds.headbox_file == 'data/mpii/annotations/mpii_gt_val.mat'
+            assert ds.get('bbox_file') is None
+    for split in ('val', 'test'):
+        evaluator = cfg[f'{split}_evaluator']
+        if dataset == 'mpii':
+            assert strip_scope(evaluator) == dict(type='MpiiPCKAccuracy')
+        else:
+            assert evaluator.type == 'CocoMetric'
+            assert evaluator.ann_file.startswith(
+                'data/' + ('ochuman/' if dataset == 'ochuman' else 'coco/'))
+            assert evaluator.ann_file.endswith(loaders[split].dataset.ann_file)
+    assert cfg.default_hooks.checkpoint.save_best == (
+        'PCK' if dataset == 'mpii' else 'coco/AP')
+
+    # Guide and selection.
+    pipes = pipelines(cfg)
+    selecting = variant in ('neighbour4', 'skeleton')
+    online = model.get('guide') is not None
+    if not selecting:
+        for split, pipe in pipes.items():
+            assert not set(types(pipe)) & set(SELECTING), (split, pipe)
+        assert not online
+        return
+    options = dict(
+        mode='neighbour' if variant == 'neighbour4' else 'skeleton',
+        num_neighbours=4 if variant == 'neighbour4' else 0,
+        num_keep=None, score_thr=0.3, use_udp=True)
+    for split, pipe in pipes.items():
+        names = types(pipe)
+        if online and split != 'train':  # the model selects
+            assert not set(names) & set(SELECTING), (split, names)
+            continue
+        guide = 'GenerateGTGuideKeypoints' if split == 'train' else \
+            'LoadGuideKeypoints'
+        # The guide before any augmentation, the selection right after the
+        # warp, patch masks packed.
+        assert names.index(guide) == names.index('GetBBoxCenterScale') + 1
+        assert names.index('SelectPatches') == \
+            names.index('TopdownAffine') + 1
+        select = strip_scope(pipe[names.index('SelectPatches')])
+        assert select == dict(type='SelectPatches', input_size=[192, 256],
+                              **options), (split, select)
+        affine = pipe[names.index('TopdownAffine')]
+        assert tuple(affine.input_size) == tuple(cfg.codec.input_size)
+        assert affine.use_udp is True
+        pack = pipe[names.index('PackPoseInputs')]
+        assert {'patch_mask', 'patch_mask_flip'} <= set(pack.meta_keys)
+        if guide == 'LoadGuideKeypoints':
+            guide_file = pipe[names.index(guide)].guide_file
+            expect_dir = 'data/ochuman/guide/' if dataset == 'ochuman' \
+                else f'data/{dataset}/guide/'
+            assert guide_file.startswith(expect_dir), guide_file
+            assert f'_{split}' in guide_file or dataset != 'ochuman'
+    if online:
+        assert strip_scope(model.selection) == {
+            k: v for k, v in options.items()
+        }
+
+
+def test_hand_written_vit_b_skeleton_matches_the_shared_pieces():
+    """The first config predates configs/_base_/patchsel_coco.py and spells
+    its pipelines out; they must stay what the shared pieces give."""
+    written = load('configs/coco/'
+                   'td-hm_patchsel-vit-base-skeleton_8xb64-210e_coco-256x192.py')
+    composed = load('configs/coco/'
+                    'td-hm_patchsel-vit-small-skeleton_8xb64-210e_coco-'
+                    '256x192.py')
+    for split in ('train', 'val', 'test'):
+        assert strip_scope(pipelines(written)[split]) == \
+            strip_scope(pipelines(composed)[split])
+
+
+# ---------------------------------------------------------------------------
+# Build and run on real images
+def point_at_testdata(cfg: Config, data: dict) -> None:
+    """Replace a config's data paths and guide files by the test data's."""
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if loader is None:
+            continue
+        ds = loader.dataset
+        files = data[ds.type]
+        ds.data_root = f'{files.root}/'
+        ds.ann_file = files.ann_file
+        ds.data_prefix = dict(img='')
+        if split != 'train':
+            ds.bbox_file = None  # ground-truth boxes, as the guide file's
+        if ds.get('headbox_file'):
+            ds.headbox_file = str(files.headbox_file)
+        for transform in ds.pipeline:
+            if transform['type'] == 'LoadGuideKeypoints':
+                transform['guide_file'] = str(files.guide_file)
+
+
+class RecordSelections:
+    """Forward pre-hook recording the keep indices the backbone gets."""
+
+    def __init__(self, backbone):
+        self.calls = []
+        self.handle = backbone.register_forward_pre_hook(
+            self, with_kwargs=True)
+
+    def __call__(self, module, args, kwargs):
+        self.calls.append(kwargs.get('keep_indices'))
+
+    def remove(self):
+        self.handle.remove()
+
+
+_last_model = {}
+
+
+def build_model(cfg: Config):
+    """``MODELS.build(cfg.model)``, reusing the previous model when the
+    model config is identical (the weights are random either way)."""
+    key = json.dumps(cfg.model.to_dict(), sort_keys=True, default=str)
+    if key not in _last_model:
+        _last_model.clear()
+        torch.manual_seed(0)
+        _last_model[key] = MODELS.build(cfg.model)
+    return _last_model[key]
+
+
+def batch(loader_cfg, size: int):
+    dataset = DATASETS.build(loader_cfg.dataset)
+    assert len(dataset) >= size
+    return pseudo_collate([dataset[i] for i in range(size)])
+
+
+def check_selection(calls, selecting: bool, num_patches: int):
+    assert calls, 'the backbone was not called'
+    if not selecting:
+        assert all(c is None for c in calls), 'a full model got a selection'
+        return
+    assert all(c is not None for c in calls), 'a call ran every patch'
+    assert any(c.shape[1] < num_patches for c in calls), \
+        'the selection kept every patch'
+
+
+@pytest.mark.parametrize('config', CONFIGS)
+def test_config_runs_on_real_images(config, config_testdata,
+                                    guide_checkpoints):
+    torch.set_num_threads(2)
+    np.random.seed(0)
+    torch.manual_seed(0)
+    cfg = load(config)
+    import_modules_from_strings(**cfg.custom_imports)
+    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    point_at_testdata(cfg, config_testdata)
+    cfg.model.backbone.init_cfg = None  # no download: random weights
+    if cfg.model.get('guide') is not None:
+        cfg.model.guide.checkpoint = str(
+            guide_checkpoints(cfg.model.guide.config))
+        # Random guide weights give low scores: count every keypoint.
+        cfg.model.selection.score_thr = -1e6
+    size = 1 if re.search(r'vit-(large|huge)', config) else 2
+
+    model = build_model(cfg)
+    backbone = model.backbone
+    assert isinstance(backbone, PatchSelViT)
+    num_patches = backbone.num_patches
+    assert num_patches == GRID[0] * GRID[1]
+    joint_tokens = isinstance(backbone, JointTokenPatchSelViT)
+    num_joints = model.head.out_channels
+    pipes = pipelines(cfg)
+    record = RecordSelections(backbone)
+    try:
+        if 'train' in pipes:
+            model.train()
+            data = model.data_preprocessor(
+                batch(cfg.train_dataloader, size), training=True)
+            with torch.no_grad():
+                losses = model(**data, mode='loss')
+            assert torch.isfinite(losses['loss_kpt']), losses
+            assert 'acc_pose' in losses
+            check_selection(record.calls,
+                            'SelectPatches' in types(pipes['train']),
+                            num_patches)
+        else:  # test only: nothing to train with, consistently
+            assert cfg.get('train_cfg') is None
+            assert cfg.get('optim_wrapper') is None
+
+        record.calls.clear()
+        model.eval()
+        samples = batch(cfg.test_dataloader, size)
+        data = model.data_preprocessor(samples, training=False)
+        with torch.no_grad():
+            results = model(**data, mode='predict')
+        selecting = 'SelectPatches' in types(pipes['test']) or \
+            model.has_online_guide
+        check_selection(record.calls, selecting, num_patches)
+        flip = cfg.model.test_cfg.get('flip_test', False)
+        assert len(record.calls) == (2 if flip else 1)
+    finally:
+        record.remove()
+
+    assert len(results) == size
+    for result in results:
+        kpts = result.pred_instances.keypoints
+        assert kpts.shape == (1, num_joints, 2)
+        assert np.isfinite(kpts).all()
+        if selecting:
+            kept = int(np.asarray(result.metainfo['patch_mask']).sum())
+            assert 0 < kept <= num_patches
+    if joint_tokens:
+        counts = backbone.patch_token_counts()
+        assert counts[0] == num_patches and counts[-1] < num_patches
+    # The val pipeline (another guide file on OCHuman) builds too.
+    val = DATASETS.build(cfg.val_dataloader.dataset)
+    assert 'inputs' in val[0]
+
+
+def test_testonly_config_loads_mmpose_vitpose_checkpoints(vitpose_checkpoint):
+    """A checkpoint named as mmpose's trained ViTPose-B loads strictly into
+    the test-only config's model, backbone and head."""
+    cfg = load('configs/coco/'
+               'td-hm_patchsel-vit-base-skeleton-testonly_coco-256x192.py')
+    model = MODELS.build(cfg.model)
+    ckpt = vitpose_checkpoint(cfg.model.head, 768, 12)
+    load_checkpoint(model, str(ckpt), map_location='cpu', strict=True)
+    state = torch.load(ckpt, map_location='cpu')['state_dict']
+    own = model.state_dict()
+    assert set(own) == set(state)
+    for key, value in state.items():
+        assert torch.equal(own[key], value), key
