@@ -1,38 +1,13 @@
 # ViTPose-H on COCO with neighbour patch selection, n = 4 (Kinfu & Vidal, BMVC
 # 2023).
-# Inherits mmpose's ViTPose-H config; states only what differs.
 # Guide: the annotations with jitter in training, an offline LiteHRNet-18 guide
 # file at val/test; how to write it: configs/_base_/patchsel_coco.py.
+# The ViT-H full config plus the selection: same backbone, estimator,
+# schedule and data; only the patches the ViT sees differ.
 _base_ = [
-    'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_ViTPose-huge_8xb64-210e_coco-256x192.py',
+    './td-hm_patchsel-vit-huge-full_8xb64-210e_coco-256x192.py',
     '../_base_/patchsel_coco.py'
 ]
-
-custom_imports = dict(
-    imports=[
-        'mmpose.engine.optim_wrappers.layer_decay_optim_wrapper',
-        'mmpose_patchsel'
-    ],
-    allow_failed_imports=False)
-
-model = dict(
-    type='PatchSelTopdownEstimator',
-    backbone=dict(
-        _delete_=True,
-        type='PatchSelViT',
-        arch='huge',
-        img_size=(256, 192),
-        patch_size=16,
-        patch_padding=2,
-        qkv_bias=True,
-        drop_path_rate=0.55,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'v1/pretrained_models/mae_pretrain_vit_huge_20230913.pth',
-            # No-op for 16x16 kernels; pads MAE-H/14 ones as ViTPose does.
-            patch_kernel_resize='pad')))
 
 # Neighbour selection: the cells of the confident guide keypoints and
 # their 4 nearest neighbours each (n = 4: about a quarter of the 192
@@ -54,7 +29,3 @@ val_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
-
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
-visualizer = dict(type='PatchSelLocalVisualizer')

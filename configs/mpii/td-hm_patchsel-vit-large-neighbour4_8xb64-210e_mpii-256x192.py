@@ -1,38 +1,12 @@
 # ViTPose-L on MPII with neighbour patch selection, n = 4 (Kinfu & Vidal, BMVC
 # 2023).
-# Inherits mmpose's ViTPose-L COCO config (mmpose has no MPII one) and swaps in
-# MPII's data settings from configs/_base_/patchsel_mpii.py.
 # Guide: the annotations with jitter in training, an offline LiteHRNet-18 guide
 # file at val/test; how to write it: configs/_base_/patchsel_mpii.py.
+# The ViT-L full config plus the selection: same backbone, estimator,
+# schedule and data; only the patches the ViT sees differ.
 _base_ = [
-    'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_ViTPose-large_8xb64-210e_coco-256x192.py',
-    '../_base_/patchsel_mpii.py'
+    './td-hm_patchsel-vit-large-full_8xb64-210e_mpii-256x192.py'
 ]
-
-custom_imports = dict(
-    imports=[
-        'mmpose.engine.optim_wrappers.layer_decay_optim_wrapper',
-        'mmpose_patchsel'
-    ],
-    allow_failed_imports=False)
-
-model = dict(
-    type='PatchSelTopdownEstimator',
-    backbone=dict(
-        _delete_=True,
-        type='PatchSelViT',
-        arch='large',
-        img_size=(256, 192),
-        patch_size=16,
-        patch_padding=2,
-        qkv_bias=True,
-        drop_path_rate=0.5,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'v1/pretrained_models/mae_pretrain_vit_large_20230913.pth')),
-    head=dict(out_channels=16))
 
 # Neighbour selection: the cells of the confident guide keypoints and
 # their 4 nearest neighbours each (n = 4: about a quarter of the 192
@@ -59,7 +33,3 @@ test_dataloader = val_dataloader
 val_evaluator = dict(_delete_=True, type='MpiiPCKAccuracy')
 test_evaluator = val_evaluator
 default_hooks = dict(checkpoint=dict(save_best='PCK'))
-
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
-visualizer = dict(type='PatchSelLocalVisualizer')
