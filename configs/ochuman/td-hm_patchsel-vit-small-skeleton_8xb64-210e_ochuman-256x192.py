@@ -1,7 +1,7 @@
 # ViTPose-S on OCHuman (trained on COCO) with skeleton patch selection (Kinfu &
 # Vidal, BMVC 2023).
-# OCHuman (configs/_base_/patchsel_ochuman.py); any COCO checkpoint of the same
-# model can be tested with it.
+# Trains on COCO, validates and tests on OCHuman
+# (configs/_base_/patchsel_ochuman.py).
 # Guide: the annotations with jitter in training, an offline LiteHRNet-18 guide
 # file at val/test; how to write it: configs/_base_/patchsel_ochuman.py.
 # The ViT-S full config plus the selection: same backbone, estimator,
