@@ -31,6 +31,7 @@ from mmengine.config import Config, DictAction
 from mmpose.apis import init_model
 from mmpose.structures import PoseDataSample
 
+from mmpose_patchsel.analysis import keep_rates_to_measure
 from mmpose_patchsel.models.pose_estimators import OnlineGuide
 
 
@@ -156,13 +157,7 @@ def main():
         samples = [PoseDataSample(metainfo=dict(flip_indices=list(
             range(model.head.out_channels))))] * args.batch_size
         guide_fn = lambda: guide(inputs, samples, (w, h))  # noqa: E731
-    rates = args.keep_rate
-    if hasattr(backbone, 'keep_rate'):
-        rates = rates or [backbone.current_keep_rate]
-        backbone.keep_rate, backbone.test_keep_rate = 1.0, None
-    elif rates:
-        raise ValueError(f'--keep-rate {rates}: {type(backbone).__name__} '
-                         'has no keep_rate')
+    rates = keep_rates_to_measure(backbone, args.keep_rate)
 
     # (name, tokens, keep indices, keep rate of a self-pruning backbone)
     settings = [('full', num_patches, None, 1.0)]

@@ -27,7 +27,7 @@ from typing import Optional
 from mmengine.config import Config, DictAction
 from mmpose.apis import init_model
 
-from mmpose_patchsel.analysis import count_flops
+from mmpose_patchsel.analysis import count_flops, keep_rates_to_measure
 from mmpose_patchsel.datasets import build_selection_dataset
 from mmpose_patchsel.models.pose_estimators import build_guide_model
 
@@ -85,13 +85,7 @@ def main():
     num_patches = model.backbone.num_patches
 
     backbone = model.backbone
-    rates = args.keep_rate
-    if hasattr(backbone, 'keep_rate'):
-        rates = rates or [backbone.current_keep_rate]
-        backbone.keep_rate, backbone.test_keep_rate = 1.0, None
-    elif rates:
-        raise ValueError(f'--keep-rate {rates}: {type(backbone).__name__} '
-                         'has no keep_rate')
+    rates = keep_rates_to_measure(backbone, args.keep_rate)
     rows = [('full', num_patches, count_flops(model, (3, h, w)))]
     for rate in rates:
         backbone.keep_rate = rate

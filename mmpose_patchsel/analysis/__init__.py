@@ -1,3 +1,3 @@
-from .complexity import count_flops, sdpa_flop_jit
+from .complexity import count_flops, keep_rates_to_measure, sdpa_flop_jit
 
-__all__ = ['count_flops', 'sdpa_flop_jit']
+__all__ = ['count_flops', 'keep_rates_to_measure', 'sdpa_flop_jit']

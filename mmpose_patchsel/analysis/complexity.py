@@ -9,7 +9,7 @@ attention, and without it (what mmcv-style counters, and the paper's
 17.9 GFLOPs for ViTPose-B, count). One FLOP is one multiply-add, as in
 mmengine, mmcv and the paper.
 """
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
@@ -28,6 +28,24 @@ def sdpa_flop_jit(inputs: List, outputs: List) -> int:
     for size in batch:
         heads *= size
     return heads * length * source * (dim + v[-1])
+
+
+def keep_rates_to_measure(backbone: nn.Module,
+                          rates: Sequence[float]) -> List[float]:
+    """Keep rates a tool should measure a self-pruning backbone at.
+
+    ``rates`` as given, or the backbone's own rate when empty; the backbone
+    is left at rate 1.0 (no pruning), so its other rows run unpruned. A
+    backbone without ``keep_rate`` accepts no rate.
+    """
+    if not hasattr(backbone, 'keep_rate'):
+        if rates:
+            raise ValueError(f'--keep-rate {list(rates)}: '
+                             f'{type(backbone).__name__} has no keep_rate')
+        return []
+    rates = list(rates) or [backbone.current_keep_rate]
+    backbone.keep_rate, backbone.test_keep_rate = 1.0, None
+    return rates
 
 
 class _SelectedForward(nn.Module):
