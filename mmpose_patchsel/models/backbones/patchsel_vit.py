@@ -246,6 +246,26 @@ class TransformerEncoderLayer(nn.Module):
         return self.ffn(self.ln2(x), identity=x)
 
 
+def sincos_pos_embed(grid: Tuple[int, int], dims: int) -> Tensor:
+    """A 2D sin-cos position table as MAE's, (H*W, dims), rows in raster order:
+    the first half of the channels encodes the row, the second the column,
+    each as sin/cos at dims/4 frequencies 1/10000^(i/(dims/4))."""
+    if dims % 4:
+        raise ValueError(f'sin-cos position embedding needs embed_dims '
+                         f'divisible by 4, got {dims}')
+    h, w = grid
+    omega = 1.0 / 10000**(torch.arange(dims // 4, dtype=torch.float64) /
+                          (dims // 4))
+    rows, cols = torch.meshgrid(
+        torch.arange(h, dtype=torch.float64),
+        torch.arange(w, dtype=torch.float64), indexing='ij')
+    parts = []
+    for pos in (rows.reshape(-1), cols.reshape(-1)):
+        angle = pos[:, None] * omega[None]
+        parts += [torch.sin(angle), torch.cos(angle)]
+    return torch.cat(parts, dim=1).float()
+
+
 @MODELS.register_module()
 class PatchSelViT(BaseModule):
     """Plain ViT (ViTPose backbone) that runs on selected patches only.
@@ -349,6 +369,9 @@ class PatchSelViT(BaseModule):
             }),
     }
     RESTORE_FILLS = ('zeros', 'learned')
+    #: 'normal': mmpretrain's N(0, .02); 'sincos': MAE's fixed 2D sin-cos
+    #: table as a (learnable) start, for training without MAE weights.
+    POS_EMBED_INITS = ('normal', 'sincos')
     #: Block class (a subclass may return more, keeping parameter names).
     layer_cls = TransformerEncoderLayer
     #: Parameters a checkpoint may lack (kept as initialised when loading).
@@ -370,8 +393,14 @@ class PatchSelViT(BaseModule):
                  layer_scale_init_value: float = 0.,
                  interpolate_mode: str = 'bicubic',
                  restore_fill: str = 'zeros',
+                 pos_embed_init: str = 'normal',
                  init_cfg: Optional[Union[dict, list]] = None):
         super().__init__(init_cfg=init_cfg)
+        if pos_embed_init not in self.POS_EMBED_INITS:
+            raise ValueError(f'pos_embed_init must be one of '
+                             f'{self.POS_EMBED_INITS}, got '
+                             f'{pos_embed_init!r}')
+        self.pos_embed_init = pos_embed_init
         if isinstance(arch, str):
             key = arch.lower()
             if key not in self.arch_zoo:
@@ -549,13 +578,20 @@ class PatchSelViT(BaseModule):
     # ------------------------------------------------------------------
     # Initialisation and checkpoints
     def _default_init(self) -> None:
-        """mmpretrain's defaults: xavier MLP weights, pos_embed N(0, .02)."""
+        """mmpretrain's defaults: xavier MLP weights, pos_embed N(0, .02)
+        (or MAE's 2D sin-cos table with ``pos_embed_init='sincos'``)."""
         for layer in self.layers:
             for m in layer.ffn.modules():
                 if isinstance(m, nn.Linear):
                     nn.init.xavier_uniform_(m.weight)
                     nn.init.normal_(m.bias, std=1e-6)
-        trunc_normal_(self.pos_embed, std=0.02)
+        if self.pos_embed_init == 'sincos':
+            with torch.no_grad():
+                self.pos_embed.copy_(
+                    sincos_pos_embed(self.patch_resolution,
+                                     self.embed_dims)[None])
+        else:
+            trunc_normal_(self.pos_embed, std=0.02)
 
     def init_weights(self) -> None:
         """Default init, then non-pretrained ``init_cfg`` entries, then the

@@ -680,3 +680,25 @@ def test_registered_in_mmpose_models():
     model = MODELS.build(dict(type='PatchSelViT', arch=TINY,
                               img_size=(64, 48)))
     assert isinstance(model, PatchSelViT)
+
+
+def test_sincos_pos_embed_start_encodes_grid_distance():
+    """pos_embed_init='sincos' starts positions from a 2D sin-cos table:
+    within a few cells, nearer cells have more similar embeddings, along
+    rows and columns (sin-cos similarity ripples further out)."""
+    from mmpose_patchsel.models.backbones.patchsel_vit import PatchSelViT
+    vit = PatchSelViT(
+        arch=dict(embed_dims=64, num_layers=1, num_heads=2),
+        pos_embed_init='sincos')
+    vit.init_weights()
+    table = vit.pos_embed[0].detach().reshape(16, 12, 64)
+    centre = table[8, 6]
+    for axis_cells in (table[8, 6:10], table[8:12, 6]):
+        sims = torch.stack([centre @ cell for cell in axis_cells])
+        assert (sims[:-1] > sims[1:]).all()
+    default = PatchSelViT(arch=dict(embed_dims=64, num_layers=1,
+                                    num_heads=2))
+    default.init_weights()
+    assert float(default.pos_embed.std()) == pytest.approx(0.02, rel=0.2)
+    with pytest.raises(ValueError, match='pos_embed_init'):
+        PatchSelViT(arch='small', pos_embed_init='learned')
