@@ -1,51 +1,27 @@
 # ViTPose-B on COCO with learnable joint tokens (Kinfu & Vidal, BMVC 2023,
-# the guide-free method): 17 joint tokens rank the patch tokens by the
+# The full config of this size plus a backbone that drops patches itself:
+# same estimator, schedule and data.
 # attention they receive, and 70 % of them survive after blocks 3, 6 and 9
 # (0-based), 192 -> 135 -> 95 -> 67 tokens. No guide, so no selection
 # transforms: the pipelines are mmpose's ViTPose-B ones, inherited.
-_base_ = [
-    'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_ViTPose-base_8xb64-210e_coco-256x192.py'
-]
-
-custom_imports = dict(imports=[
-    'mmpose.engine.optim_wrappers.layer_decay_optim_wrapper', 'mmpose_patchsel'
-],
-                      allow_failed_imports=False)
+_base_ = ['./td-hm_patchsel-vit-base-full_8xb64-210e_coco-256x192.py']
 
 model = dict(
-    type='PatchSelTopdownEstimator',
     backbone=dict(
-        _delete_=True,
         type='JointTokenPatchSelViT',
-        arch='base',
-        img_size=(256, 192),
-        patch_size=16,
-        patch_padding=2,
-        qkv_bias=True,
-        drop_path_rate=0.3,
         num_joints=17,
         prune_after=(3, 6, 9),
         # The target rate; the hook below ramps the training rate to it.
         keep_rate=0.7,
-        # None: eval uses keep_rate (0.7 once the ramp is over, and in a
-        # fresh test run). Set it to test at another rate.
-        test_keep_rate=None,
-        # The MAE weights have no joint_tokens; they keep their N(0, .02)
-        # initialisation and land in the last layer-decay group.
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'v1/pretrained_models/mae_pretrain_vit_base_20230913.pth')))
+        # None: eval uses keep_rate. Set it to test at another rate.
+        test_keep_rate=None))
+# The MAE weights of the full config have no joint_tokens; they keep their
+# N(0, .02) initialisation and land in the last layer-decay group.
 
 # Keep every patch while the joint tokens learn where to look, then lower
-# the rate to keep_rate along a cosine (our choice; the schedule is not
-# given in the paper). The current rate is logged as keep_rate.
+# the rate to keep_rate along a cosine (our choice; the schedule is not given
+# in the paper).
 custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='JointTokenKeepRateHook', warmup=5, ramp=30, by_epoch=True)
 ]
-
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
-visualizer = dict(type='PatchSelLocalVisualizer')

@@ -1,66 +1,27 @@
 # ViTPose-L on MPII with learnable joint tokens (guide-free selection).
-# Inherits mmpose's ViTPose-L COCO config (mmpose has no MPII one) and swaps in
-# MPII's data settings from configs/_base_/patchsel_mpii.py.
+# The full config of this size plus a backbone that drops patches itself:
+# same estimator, schedule and data.
 # 70 % of the patch tokens survive after blocks 6, 12 and 18 (0-based), 192 ->
 # 135 -> 95 -> 67 tokens; no guide, so no selection transforms. Pruning at 1/4,
 # 1/2 and 3/4 of the depth, as 3, 6, 9 are for ViT-B, is our choice.
-_base_ = [
-    'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_ViTPose-large_8xb64-210e_coco-256x192.py',
-    '../_base_/patchsel_mpii.py'
-]
-
-custom_imports = dict(
-    imports=[
-        'mmpose.engine.optim_wrappers.layer_decay_optim_wrapper',
-        'mmpose_patchsel'
-    ],
-    allow_failed_imports=False)
+_base_ = ['./td-hm_patchsel-vit-large-full_8xb64-210e_mpii-256x192.py']
 
 model = dict(
-    type='PatchSelTopdownEstimator',
     backbone=dict(
-        _delete_=True,
         type='JointTokenPatchSelViT',
-        arch='large',
-        img_size=(256, 192),
-        patch_size=16,
-        patch_padding=2,
-        qkv_bias=True,
-        drop_path_rate=0.5,
         num_joints=16,
         prune_after=(6, 12, 18),
         # The target rate; the hook below ramps the training rate to it.
         keep_rate=0.7,
         # None: eval uses keep_rate. Set it to test at another rate.
-        test_keep_rate=None,
-        # The MAE weights have no joint_tokens; they keep their N(0, .02)
-        # initialisation and land in the last layer-decay group.
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'v1/pretrained_models/mae_pretrain_vit_large_20230913.pth')),
-    head=dict(out_channels=16))
+        test_keep_rate=None))
+# The MAE weights of the full config have no joint_tokens; they keep their
+# N(0, .02) initialisation and land in the last layer-decay group.
 
 # Keep every patch while the joint tokens learn where to look, then lower
-# the rate to keep_rate along a cosine (our choice, as in the ViT-B COCO
-# config; the schedule is not given in the paper).
+# the rate to keep_rate along a cosine (our choice; the schedule is not given
+# in the paper).
 custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='JointTokenKeepRateHook', warmup=5, ramp=30, by_epoch=True)
 ]
-
-train_pipeline = _base_.mpii_train_pipeline
-val_pipeline = _base_.mpii_val_pipeline
-train_dataloader = dict(
-    dataset=dict(_base_.mpii_train_dataset, pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(_base_.mpii_val_dataset, pipeline=val_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='MpiiPCKAccuracy')
-test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(save_best='PCK'))
-
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
-visualizer = dict(type='PatchSelLocalVisualizer')
