@@ -1,14 +1,18 @@
-"""mmengine checkpoints save, load and resume under torch >= 2.6."""
+"""mmengine checkpoints save, load and resume under torch >= 2.6; only
+files that need it are unpickled in full, with a warning."""
 import copy
 import os.path as osp
+import re
+import warnings
 
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.logging import HistoryBuffer
+from mmengine.runner import CheckpointLoader, Runner, load_checkpoint
 
 from mmpose_patchsel.engine.checkpoint_loading import (
-    torch_defaults_to_weights_only)
+    WEIGHTS_ONLY_ENV, UnsafeCheckpointWarning, torch_defaults_to_weights_only)
 
 
 @pytest.fixture(scope='module')
@@ -77,3 +81,46 @@ def test_resume_continues_training(trained, make_cfg, tmp_path):
     assert runner.iter == 9, 'resume did not restart at iteration 6'
     assert osp.isfile(tmp_path / 'epoch_3.pth')
     assert not osp.isfile(tmp_path / 'epoch_1.pth')
+
+
+def _save_tiny_state(path) -> None:
+    """A checkpoint of tensors only: what the weights-only unpickler takes."""
+    torch.save({'state_dict': {'weight': torch.arange(6.).reshape(2, 3)}},
+               path)
+
+
+def test_tensor_only_checkpoint_loads_safely_without_warning(tmp_path):
+    path = tmp_path / 'tensors.pth'
+    _save_tiny_state(path)
+    model = torch.nn.Linear(3, 2, bias=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', UnsafeCheckpointWarning)
+        load_checkpoint(model, str(path))
+    torch.testing.assert_close(model.weight, torch.arange(6.).reshape(2, 3))
+
+
+def test_mmengine_checkpoint_falls_back_with_warning_naming_file(trained):
+    """The runner's own checkpoint needs full unpickling: it is warned."""
+    runner, work_dir = trained
+    path = str(work_dir / 'epoch_2.pth')
+    model = copy.deepcopy(runner.model)
+    with pytest.warns(UnsafeCheckpointWarning,
+                      match=re.escape(path) + '.*runs code from the file'):
+        ckpt = load_checkpoint(model, path)
+    assert ckpt['meta']['epoch'] == 2
+
+
+def test_env_var_refuses_full_unpickling(tmp_path, monkeypatch):
+    path = tmp_path / 'history.pth'
+    # mmengine's message hub pickles HistoryBuffer objects like this one.
+    history = HistoryBuffer()
+    history.update(1.0)
+    torch.save({'state_dict': {}, 'hub': history}, path)
+    monkeypatch.setenv(WEIGHTS_ONLY_ENV, '1')
+    with pytest.raises(RuntimeError,
+                       match=re.escape(str(path)) + '.*' + WEIGHTS_ONLY_ENV):
+        CheckpointLoader.load_checkpoint(str(path))
+    monkeypatch.setenv(WEIGHTS_ONLY_ENV, '0')
+    with pytest.warns(UnsafeCheckpointWarning):
+        ckpt = CheckpointLoader.load_checkpoint(str(path))
+    assert isinstance(ckpt['hub'], HistoryBuffer)
