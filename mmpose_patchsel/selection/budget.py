@@ -19,53 +19,83 @@ it otherwise.
 
 Without any seed cell the K cells nearest the grid centre are kept.
 """
-import numbers
-
-import numpy as np
+import torch
 
 from .grid import PatchGrid
+from .options import validate_num_keep
 from .tables import grid_tables
 
 
-def validate_num_keep(grid: PatchGrid, num_keep: int) -> int:
-    """Check ``1 <= num_keep <= grid.num_patches``; usable at config time."""
-    if isinstance(num_keep, bool) or not isinstance(
-            num_keep, numbers.Integral) \
-            or not 1 <= num_keep <= grid.num_patches:
-        raise ValueError(
-            f'num_keep must be an int in [1, {grid.num_patches}] for the '
-            f'{grid.rows}x{grid.cols} grid of input {grid.input_size} '
-            f'({grid.num_patches} patches), got num_keep={num_keep!r}')
-    return int(num_keep)
+def seed_distance(grid: PatchGrid, seeds: torch.Tensor) -> torch.Tensor:
+    """``(B, N)`` min over the seed cells of the key ``M * L1 + Linf``.
+
+    The key of :mod:`.tables` from the nearest seed, computed separably in
+    ``O(B * N * max(rows, cols))``: the key grows with the column offset for
+    any row offset, so per seed row only the nearest seed column counts.
+    """
+    rows, cols, mult = grid.rows, grid.cols, max(grid.rows, grid.cols)
+    device = seeds.device
+    seeds = seeds.view(seeds.shape[0], rows, cols)
+    # int32 throughout: int64 min-reductions are ~10x slower on CPU.
+    col = torch.arange(cols, dtype=torch.int32, device=device)
+    row = torch.arange(rows, dtype=torch.int32, device=device)
+    dcol = (col[:, None] - col[None]).abs()
+    drow = (row[:, None] - row[None]).abs()[None, :, :, None]
+    # Nearest seed column in every row; 4 * mult stands for "none", larger
+    # than any real key once put through the formula below.
+    near = dcol.expand(*seeds.shape, cols).masked_fill(~seeds[:, :, None, :],
+                                                       4 * mult).amin(-1)
+    near = near[:, None]  # (B, 1, rows', cols) against drow (1, r, r', 1)
+    # One buffer, updated in place: on CPU fresh multi-MB temporaries cost
+    # more than the arithmetic.
+    key = torch.maximum(drow, near).add_(drow, alpha=mult)
+    key.add_(near, alpha=mult)
+    return key.amin(2).flatten(1)
 
 
-def centre_cells(grid: PatchGrid, num_keep: int) -> np.ndarray:
-    """Sorted flat indices of the ``K`` cells nearest the grid centre."""
-    num_keep = validate_num_keep(grid, num_keep)
-    return np.sort(grid_tables(grid).centre_order[:num_keep])
-
-
-def rank_cells(grid: PatchGrid, seeds: np.ndarray, selected: np.ndarray,
-               kpt_cells: np.ndarray, kpt_scores: np.ndarray) -> np.ndarray:
-    """Order of all ``N`` cells for budget mode (see module doc).
+def budget_indices(grid: PatchGrid, num_keep: int, seeds: torch.Tensor,
+                   selected: torch.Tensor, kpt_cells: torch.Tensor,
+                   inside: torch.Tensor, scores: torch.Tensor,
+                   fallback: torch.Tensor) -> torch.Tensor:
+    """``(B, K)`` sorted kept cells in budget mode (see module doc).
 
     Args:
-        seeds (np.ndarray): ``(N,)`` bool, the distance sources; not empty.
-        selected (np.ndarray): ``(N,)`` bool, the unbudgeted selection.
-        kpt_cells (np.ndarray): ``(k,)`` int64 flat cells of the confident
-            keypoints inside the crop.
-        kpt_scores (np.ndarray): ``(k,)`` float, their scores.
-
-    Returns:
-        np.ndarray: ``(N,)`` int64, a permutation of the cells, best first.
+        seeds, selected (torch.Tensor): ``(B, N)`` bool distance sources and
+            the unbudgeted selection.
+        kpt_cells (torch.Tensor): ``(B, J)`` long keypoint cells, ``N`` for
+            keypoints that give none; ``inside`` ``(B, J)`` marks the others.
+        scores (torch.Tensor): ``(B, J)`` float.
+        fallback (torch.Tensor): ``(B,)`` bool, rows without any seed.
     """
-    n = grid.num_patches
-    dist = grid_tables(grid).dist_key[seeds].min(0)
-    best = np.full(n, -np.inf, dtype=kpt_scores.dtype)
-    np.maximum.at(best, kpt_cells, kpt_scores)
-    is_kpt = np.zeros(n, dtype=bool)
-    is_kpt[kpt_cells] = True
-    tier = np.where(is_kpt, 0, np.where(selected, 1, 2))
-    neg_score = np.where(is_kpt, -best, np.zeros_like(best))
-    dist = np.where(is_kpt, 0, dist)
-    return np.lexsort((np.arange(n), dist, neg_score, tier))
+    batch, num_kpts = kpt_cells.shape
+    n, device = grid.num_patches, kpt_cells.device
+    dist = seed_distance(grid, seeds)
+    # One integer sort key per cell (ties by cell index through the stable
+    # sort): tier 0 = keypoint cells by their best keypoint's rank under
+    # (-score, cell); tiers 1 and 2 by distance.
+    by_cell = kpt_cells.sort(dim=1, stable=True)[1]
+    neg = torch.where(inside, -scores, torch.zeros_like(scores))
+    by_score = torch.gather(neg, 1, by_cell).sort(dim=1, stable=True)[1]
+    kpt_order = torch.gather(by_cell, 1, by_score)
+    kpt_rank = torch.empty_like(kpt_order).scatter_(
+        1, kpt_order,
+        torch.arange(num_kpts, device=device).expand_as(kpt_order))
+    cell_rank = torch.full((batch, n + 1),
+                           num_kpts,
+                           dtype=torch.long,
+                           device=device)
+    cell_rank = cell_rank.scatter_reduce_(1, kpt_cells, kpt_rank,
+                                          'amin')[:, :n].int()
+    span = 2 * max(grid.rows, grid.cols)**2 + 1  # > any dist key
+    key = torch.where(selected, num_kpts, num_kpts + span) + dist
+    key = torch.where(cell_rank < num_kpts, cell_rank, key)
+    indices = key.sort(dim=1, stable=True)[1][:, :num_keep].sort(dim=1)[0]
+    centre = centre_cells(grid, num_keep, device)
+    return torch.where(fallback[:, None], centre, indices)
+
+
+def centre_cells(grid: PatchGrid, num_keep: int,
+                 device=torch.device('cpu')) -> torch.Tensor:
+    """Sorted flat indices of the ``K`` cells nearest the grid centre."""
+    num_keep = validate_num_keep(grid, num_keep)
+    return grid_tables(grid, device).centre_order[:num_keep].sort()[0]

@@ -42,15 +42,9 @@ def flip_keypoints(
         raise ValueError(f'scores must have shape '
                          f'{tuple(keypoints.shape[:-1])}, got '
                          f'{tuple(scores.shape)}')
-    if isinstance(keypoints, torch.Tensor):
-        index = torch.tensor(flip_indices, device=keypoints.device)
-        flipped = keypoints.index_select(-2, index)
-        if scores is not None:
-            scores = scores.index_select(-1, index.to(scores.device))
-        x = (image_width - 1) - flipped[..., 0]
-        return torch.stack([x, flipped[..., 1]], dim=-1), scores
-    flipped = np.take(keypoints, flip_indices, axis=-2)
+    # Advanced indexing copies, in numpy and torch alike.
+    flipped = keypoints[..., flip_indices, :]
+    flipped[..., 0] = (image_width - 1) - flipped[..., 0]
     if scores is not None:
-        scores = np.take(scores, flip_indices, axis=-1)
-    x = (image_width - 1) - flipped[..., 0]
-    return np.stack([x, flipped[..., 1]], axis=-1), scores
+        scores = scores[..., flip_indices]
+    return flipped, scores

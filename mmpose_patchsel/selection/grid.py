@@ -11,20 +11,13 @@ Coordinates follow mmpose's input space after ``TopdownAffine``: float
 ``(x, y)`` in pixels with pixel *centres* at integers, so the pixel holding a
 point is ``floor(x + 0.5)``. The crop spans ``-0.5 <= x < w - 0.5``.
 """
-import numbers
 from dataclasses import dataclass
 from typing import Tuple
 
 import numpy as np
 import torch
 
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f'{name} must be an int, got {value!r}')
-    if value < minimum:
-        raise ValueError(f'{name} must be >= {minimum}, got {value!r}')
-    return int(value)
+from ..utils.validation import check_int
 
 
 @dataclass(frozen=True)
@@ -47,10 +40,10 @@ class PatchGrid:
         if isinstance(size, (str, bytes)) or not hasattr(size, '__len__') \
                 or len(size) != 2:
             raise ValueError(f'input_size must be a (w, h) pair, got {size!r}')
-        w = _check_int('input_size[0] (w)', size[0], 1)
-        h = _check_int('input_size[1] (h)', size[1], 1)
-        patch = _check_int('patch_size', self.patch_size, 1)
-        pad = _check_int('padding', self.padding, 0)
+        w = check_int('input_size[0] (w)', size[0], 1)
+        h = check_int('input_size[1] (h)', size[1], 1)
+        patch = check_int('patch_size', self.patch_size, 1)
+        pad = check_int('padding', self.padding, 0)
         if pad >= patch:
             raise ValueError(f'padding must be < patch_size={patch}, got '
                              f'padding={pad}')
@@ -91,25 +84,19 @@ class PatchGrid:
         """Number of tokens; flattened row-major (``row * cols + col``)."""
         return self.rows * self.cols
 
-    # -- numpy -------------------------------------------------------------
-    def _float_np(self, xy) -> np.ndarray:
+    # -- numpy (thin wrappers of the torch rules below) --------------------
+    def _numpy_to_tensor(self, xy) -> torch.Tensor:
         xy = np.asarray(xy)
         if not np.issubdtype(xy.dtype, np.floating):
             xy = xy.astype(np.float64)
         if xy.ndim == 0 or xy.shape[-1] != 2:
             raise ValueError(
                 f'points must have shape (..., 2), got {xy.shape}')
-        return xy
-
-    def point_to_pixel(self, xy) -> np.ndarray:
-        """Pixel ``floor(xy + 0.5)`` holding each point (float array)."""
-        return np.floor(self._float_np(xy) + 0.5)
+        return torch.from_numpy(np.ascontiguousarray(xy))
 
     def contains(self, xy) -> np.ndarray:
         """Whether each point lies inside the crop (its pixel exists)."""
-        pix = self.point_to_pixel(xy)
-        hi = np.asarray([self.width - 1, self.height - 1], dtype=pix.dtype)
-        return ((pix >= 0) & (pix <= hi)).all(-1)
+        return self.contains_torch(self._numpy_to_tensor(xy)).numpy()
 
     def point_to_cell(self, xy) -> Tuple[np.ndarray, np.ndarray]:
         """Map points ``(..., 2)`` to ``(row, col)`` int64 arrays ``(...)``.
@@ -118,18 +105,8 @@ class PatchGrid:
         ``floor((pixel + pad) / p)``, clipped to the grid (points outside the
         crop and uncovered trailing pixels go to the nearest border cell).
         """
-        xy = self._float_np(xy)
-        if not np.isfinite(xy).all():
-            raise ValueError('points must be finite, got non-finite values')
-        col, row = self._pixel_to_cell_np(np.floor(xy + 0.5))
-        return row, col
-
-    def _pixel_to_cell_np(self, pix: np.ndarray):
-        """(col, row) int64 from finite float pixel indices ``(..., 2)``."""
-        hi = np.asarray([self.cols - 1, self.rows - 1], dtype=pix.dtype)
-        cell = np.floor((pix + self.padding) / self.patch_size)
-        cell = np.minimum(np.maximum(cell, 0), hi).astype(np.int64)
-        return cell[..., 0], cell[..., 1]
+        row, col = self.point_to_cell_torch(self._numpy_to_tensor(xy))
+        return row.numpy(), col.numpy()
 
     # -- torch -------------------------------------------------------------
     def _float_torch(self, xy: torch.Tensor) -> torch.Tensor:
@@ -143,14 +120,20 @@ class PatchGrid:
         return xy
 
     def contains_torch(self, xy: torch.Tensor) -> torch.Tensor:
-        """Torch twin of :meth:`contains`, on the device of ``xy``."""
+        """:meth:`contains` on the device of ``xy``."""
         pix = torch.floor(self._float_torch(xy) + 0.5)
-        hi = pix.new_tensor([self.width - 1, self.height - 1])
-        return ((pix >= 0) & (pix <= hi)).all(-1)
+        return self._pixel_inside_torch(pix)
+
+    def _pixel_inside_torch(self, pix: torch.Tensor) -> torch.Tensor:
+        # Python-scalar bounds: no small tensor copied to the device (a
+        # host sync on an accelerator).
+        x, y = pix[..., 0], pix[..., 1]
+        return (x >= 0) & (x <= self.width - 1) & (y >= 0) & (
+            y <= self.height - 1)
 
     def point_to_cell_torch(
             self, xy: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Torch twin of :meth:`point_to_cell`, on the device of ``xy``."""
+        """:meth:`point_to_cell` on the device of ``xy``."""
         xy = self._float_torch(xy)
         if not bool(torch.isfinite(xy).all()):
             raise ValueError('points must be finite, got non-finite values')
@@ -158,7 +141,7 @@ class PatchGrid:
         return row, col
 
     def _pixel_to_cell_torch(self, pix: torch.Tensor):
-        hi = pix.new_tensor([self.cols - 1, self.rows - 1])
+        # Clamp before the int cast: huge floats do not fit an int64.
         cell = torch.floor((pix + self.padding) / self.patch_size)
-        cell = torch.minimum(torch.clamp(cell, min=0), hi).long()
-        return cell[..., 0], cell[..., 1]
+        return (cell[..., 0].clamp(0, self.cols - 1).long(),
+                cell[..., 1].clamp(0, self.rows - 1).long())

@@ -7,21 +7,14 @@ smaller Chebyshev distance, then by the smaller flattened cell index
 square and ``n=12`` the radius-2 diamond; near the border the search simply
 goes on to the next ring, so a cell always gets ``min(n, N - 1)`` neighbours.
 """
-import numbers
+import functools
 
 import numpy as np
+import torch
 
+from ..utils.validation import check_int
 from .grid import PatchGrid
 from .tables import grid_tables
-
-
-def check_num_neighbours(num_neighbours: int) -> int:
-    """Validate ``num_neighbours`` (an int >= 0) and return it as int."""
-    if isinstance(num_neighbours, bool) or not isinstance(
-            num_neighbours, numbers.Integral) or num_neighbours < 0:
-        raise ValueError(
-            f'num_neighbours must be an int >= 0, got {num_neighbours!r}')
-    return int(num_neighbours)
 
 
 def neighbour_cells(grid: PatchGrid, cell: int,
@@ -31,25 +24,25 @@ def neighbour_cells(grid: PatchGrid, cell: int,
     Returns an int64 array of ``min(n + 1, N)`` indices starting with
     ``cell`` itself.
     """
-    num_neighbours = check_num_neighbours(num_neighbours)
-    if isinstance(cell, bool) or not isinstance(cell, numbers.Integral) \
-            or not 0 <= cell < grid.num_patches:
-        raise ValueError(f'cell must be an int in [0, {grid.num_patches}), '
-                         f'got {cell!r}')
-    return grid_tables(grid).order[cell, :num_neighbours + 1].copy()
+    num_neighbours = check_int('num_neighbours', num_neighbours, minimum=0)
+    cell = check_int('cell', cell, 0, grid.num_patches - 1)
+    return grid_tables(grid).order[cell, :num_neighbours + 1].numpy().copy()
 
 
-def dilate_cells(grid: PatchGrid, seeds: np.ndarray,
-                 num_neighbours: int) -> np.ndarray:
-    """Union of the ``n``-neighbourhoods of ``seeds`` as an ``(N,)`` mask.
+@functools.lru_cache(maxsize=32)
+def _near(grid: PatchGrid, num_neighbours: int,
+          device: torch.device) -> torch.Tensor:
+    """``(N, N)`` float32, 1 where ``c`` is among the ``n`` nearest of ``s``
+    (cached; do not edit)."""
+    rank = grid_tables(grid, device).rank
+    return (rank <= num_neighbours).to(torch.float32)
 
-    Args:
-        seeds (np.ndarray): Flat int indices of the seed cells.
-    """
-    num_neighbours = check_num_neighbours(num_neighbours)
-    seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
-    if num_neighbours == 0 or seeds.size == 0:
-        mask = np.zeros(grid.num_patches, dtype=bool)
-        mask[seeds] = True
-        return mask
-    return (grid_tables(grid).rank[seeds] <= num_neighbours).any(0)
+
+def dilate(grid: PatchGrid, seeds: torch.Tensor,
+           num_neighbours: int) -> torch.Tensor:
+    """``(B, N)`` bool union of the ``n``-neighbourhoods of the ``seeds``
+    ``(B, N)`` bool cells."""
+    if num_neighbours == 0:
+        return seeds
+    near = _near(grid, num_neighbours, seeds.device)
+    return (seeds.to(torch.float32) @ near) > 0

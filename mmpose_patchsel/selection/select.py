@@ -1,28 +1,46 @@
-"""Patch selection for one person (numpy reference implementation).
+"""Select the patches to keep from guide keypoints: the one implementation.
 
-Keypoints count when their score is ``>= score_thr`` and their coordinates
-are finite ("confident"). A confident keypoint inside the crop contributes
-its cell; keypoints outside the crop contribute no cell (in skeleton mode
-their links may still reach into the crop, see :mod:`.skeleton`).
+Vectorised torch on the device of the inputs (no host sync, no python loop
+over the batch): the online guide runs it on GPU batches, ``SelectPatches``
+on one sample (with its flipped twin) in the data pipeline, through
+:func:`select_patches`. The rules are in :mod:`.neighbour`,
+:mod:`.skeleton` and :mod:`.budget`.
 
-Fallback: when no cell is seeded (no confident keypoint inside the crop and,
-in skeleton mode, no confident limb crossing it), the selection is never
-empty: all cells without a budget, the K cells nearest the grid centre with
-``num_keep=K``. ``PatchSelection.fallback`` tells which happened.
+A keypoint counts when its score is ``>= score_thr`` and it is finite; its
+cell is the one holding its pixel (:class:`.PatchGrid`) when that pixel is in
+the crop. When no cell is seeded (no confident keypoint inside, no limb
+crossing it), the selection is never empty: all cells without a budget, the
+K cells nearest the grid centre with ``num_keep=K``. ``fallback`` tells which
+happened.
 """
-import math
-import numbers
+import functools
 from dataclasses import dataclass
-from typing import Optional, Sequence, Tuple
+from typing import Optional
 
 import numpy as np
+import torch
 
-from .budget import centre_cells, rank_cells, validate_num_keep
+from .budget import budget_indices
 from .grid import PatchGrid
-from .neighbour import check_num_neighbours, dilate_cells
+from .neighbour import dilate
+from .options import SelectionOptions
 from .skeleton import check_links, skeleton_cells
 
-MODES = ('neighbour', 'skeleton')
+
+@dataclass(frozen=True)
+class BatchPatchSelection:
+    """Selected patches of a batch.
+
+    Attributes:
+        masks (torch.Tensor): ``(B, N)`` bool over the row-major grid.
+        indices (torch.Tensor | None): ``(B, K)`` long, sorted per row, in
+            budget mode; ``None`` without a budget (counts differ per row).
+        fallback (torch.Tensor): ``(B,)`` bool, no-seed fallback used.
+    """
+
+    masks: torch.Tensor
+    indices: Optional[torch.Tensor]
+    fallback: torch.Tensor
 
 
 @dataclass(frozen=True)
@@ -41,102 +59,124 @@ class PatchSelection:
     fallback: bool
 
 
-def check_options(grid: PatchGrid, mode: str, num_neighbours: int,
-                  score_thr: float, num_keep: Optional[int]):
-    """Validate the selection options shared by numpy and torch paths."""
-    if not isinstance(grid, PatchGrid):
-        raise TypeError(f'grid must be a PatchGrid, got {type(grid)}')
-    if mode not in MODES:
-        raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
-    num_neighbours = check_num_neighbours(num_neighbours)
-    if isinstance(score_thr, bool) or not isinstance(
-            score_thr, numbers.Real) or math.isnan(score_thr):
-        raise ValueError(f'score_thr must be a real number, got '
-                         f'{score_thr!r}')
-    if num_keep is not None:
-        num_keep = validate_num_keep(grid, num_keep)
-    return num_neighbours, float(score_thr), num_keep
+@functools.lru_cache(maxsize=64)
+def _links_on(links: tuple, device: torch.device) -> torch.Tensor:
+    """The (L, 2) link tensor on ``device``, copied there once."""
+    return torch.tensor(links, dtype=torch.long, device=device)
 
 
-def _check_arrays(keypoints, scores) -> Tuple[np.ndarray, np.ndarray]:
-    kpts = np.asarray(keypoints)
-    if kpts.ndim != 2 or kpts.shape[1] != 2:
-        raise ValueError(f'keypoints must have shape (J, 2), got {kpts.shape}')
-    if not np.issubdtype(kpts.dtype, np.floating):
-        kpts = kpts.astype(np.float64)
+def _check_tensors(keypoints, scores):
+    if not isinstance(keypoints, torch.Tensor):
+        raise TypeError(
+            f'keypoints must be a torch.Tensor, got {type(keypoints)}')
+    if keypoints.dim() != 3 or keypoints.shape[-1] != 2:
+        raise ValueError(f'keypoints must have shape (B, J, 2), got '
+                         f'{tuple(keypoints.shape)}')
+    kpts = keypoints if keypoints.is_floating_point() else keypoints.float()
     if scores is None:
-        scores = np.ones(len(kpts), dtype=kpts.dtype)
-    scores = np.asarray(scores)
-    if scores.shape != (len(kpts), ):
-        raise ValueError(f'scores must have shape ({len(kpts)},) to match '
-                         f'keypoints {kpts.shape}, got {scores.shape}')
-    if not np.issubdtype(scores.dtype, np.floating):
-        scores = scores.astype(np.float64)
+        scores = kpts.new_ones(kpts.shape[:2])
+    if not isinstance(scores, torch.Tensor):
+        raise TypeError(f'scores must be a torch.Tensor or None, got '
+                        f'{type(scores)}')
+    if tuple(scores.shape) != tuple(kpts.shape[:2]):
+        raise ValueError(f'scores must have shape {tuple(kpts.shape[:2])} to '
+                         f'match keypoints {tuple(kpts.shape)}, got '
+                         f'{tuple(scores.shape)}')
+    if scores.device != kpts.device:
+        raise ValueError(f'scores are on {scores.device} but keypoints on '
+                         f'{kpts.device}')
+    if not scores.is_floating_point():
+        scores = scores.float()
     return kpts, scores
+
+
+def select_patches_batched(grid: PatchGrid,
+                           keypoints: torch.Tensor,
+                           scores: Optional[torch.Tensor] = None,
+                           **options) -> BatchPatchSelection:
+    """Select the patches of a batch of persons from guide keypoints.
+
+    Args:
+        grid (PatchGrid): token grid of the model input.
+        keypoints (torch.Tensor): ``(B, J, 2)`` keypoints in input pixels.
+        scores (torch.Tensor, optional): ``(B, J)`` scores or visibilities;
+            ``None`` means all confident.
+        **options: the fields of :class:`.SelectionOptions` (``mode``,
+            ``num_neighbours``, ``score_thr``, ``num_keep``,
+            ``skeleton_links``), with its defaults.
+
+    Returns:
+        BatchPatchSelection: ``masks (B, N)``; ``indices (B, K)`` in budget
+        mode.
+    """
+    opts = SelectionOptions(**options).check_grid(grid)
+    kpts, scores = _check_tensors(keypoints, scores)
+    batch, num_kpts = kpts.shape[:2]
+    device, n = kpts.device, grid.num_patches
+
+    finite = torch.isfinite(kpts).all(-1)
+    kpts = torch.where(finite[..., None], kpts, torch.zeros_like(kpts))
+    confident = finite & (scores >= opts.score_thr)
+    pix = torch.floor(kpts + 0.5)
+    inside = confident & grid._pixel_inside_torch(pix)
+    col, row = grid._pixel_to_cell_torch(pix)
+    kpt_cells = torch.where(inside, row * grid.cols + col,
+                            torch.full_like(row, n))  # n = unused slot
+
+    slots = kpt_cells
+    if opts.mode == 'skeleton':
+        links = check_links(opts.skeleton_links, num_kpts)
+        if len(links):
+            links = _links_on(tuple(map(tuple, links.tolist())), device)
+            slots = torch.cat(
+                [slots, skeleton_cells(grid, kpts, confident, links)], dim=1)
+    seeds = torch.zeros(batch, n + 1, dtype=torch.bool, device=device)
+    seeds = seeds.scatter_(1, slots, True)[:, :n]
+    fallback = ~seeds.any(1)
+    selected = dilate(grid, seeds, opts.num_neighbours)
+
+    if opts.num_keep is None:
+        return BatchPatchSelection(selected | fallback[:, None], None,
+                                   fallback)
+    indices = budget_indices(grid, opts.num_keep, seeds, selected, kpt_cells,
+                             inside, scores, fallback)
+    masks = torch.zeros(batch, n, dtype=torch.bool, device=device)
+    return BatchPatchSelection(masks.scatter_(1, indices, True), indices,
+                               fallback)
+
+
+def _as_tensor(array) -> torch.Tensor:
+    """A float tensor sharing memory with ``array`` where it can."""
+    array = np.asarray(array)
+    if not np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)
+    return torch.from_numpy(np.ascontiguousarray(array))
 
 
 def select_patches(grid: PatchGrid,
                    keypoints,
                    scores=None,
-                   *,
-                   mode: str = 'neighbour',
-                   num_neighbours: int = 0,
-                   score_thr: float = 0.3,
-                   skeleton_links: Optional[Sequence[Sequence[int]]] = None,
-                   num_keep: Optional[int] = None) -> PatchSelection:
-    """Select the patches to keep for one person from guide keypoints.
+                   **options) -> PatchSelection:
+    """Select the patches to keep for one person (numpy in, numpy out).
 
     Args:
-        grid (PatchGrid): Token grid of the model input.
+        grid (PatchGrid): token grid of the model input.
         keypoints (array-like): ``(J, 2)`` keypoints in input pixels.
         scores (array-like, optional): ``(J,)`` scores or visibilities;
             ``None`` means all confident.
-        mode (str): ``'neighbour'`` (keypoint cells and their BFS
-            neighbours) or ``'skeleton'`` (plus Bresenham limbs).
-        num_neighbours (int): BFS neighbours added around every seed cell
-            (keypoint cells; in skeleton mode also the line cells).
-        score_thr (float): Keypoints with ``score >= score_thr`` count.
-        skeleton_links (sequence of pairs): Keypoint index pairs, required
-            in skeleton mode (e.g. ``dataset_meta['skeleton_links']``).
-        num_keep (int, optional): Keep exactly this many cells (see
-            :mod:`.budget`); ``None`` keeps the plain selection.
+        **options: as :func:`select_patches_batched`.
 
     Returns:
         PatchSelection: mask, sorted indices and the fallback flag.
     """
-    num_neighbours, score_thr, num_keep = check_options(
-        grid, mode, num_neighbours, score_thr, num_keep)
-    kpts, scores = _check_arrays(keypoints, scores)
-    links = check_links(skeleton_links, len(kpts)) \
-        if mode == 'skeleton' else None
-
-    n = grid.num_patches
-    finite = np.isfinite(kpts).all(-1)
-    kpts = np.where(finite[:, None], kpts, np.zeros_like(kpts))
-    confident = finite & (scores >= np.asarray(score_thr, scores.dtype))
-    pix = np.floor(kpts + 0.5)
-    hi = np.asarray([grid.width - 1, grid.height - 1], dtype=pix.dtype)
-    inside = confident & ((pix >= 0) & (pix <= hi)).all(-1)
-    col, row = grid._pixel_to_cell_np(pix[inside])
-    kpt_cells = row * grid.cols + col
-
-    seeds = np.zeros(n, dtype=bool)
-    seeds[kpt_cells] = True
-    if links is not None and len(links):
-        seeds[skeleton_cells(grid, kpts, confident, links)] = True
-    fallback = not seeds.any()
-
-    if num_keep is None:
-        mask = np.ones(n, dtype=bool) if fallback else dilate_cells(
-            grid, np.flatnonzero(seeds), num_neighbours)
-        return PatchSelection(mask, np.flatnonzero(mask), fallback)
-
-    if fallback:
-        indices = centre_cells(grid, num_keep)
-    else:
-        selected = dilate_cells(grid, np.flatnonzero(seeds), num_neighbours)
-        order = rank_cells(grid, seeds, selected, kpt_cells, scores[inside])
-        indices = np.sort(order[:num_keep])
-    mask = np.zeros(n, dtype=bool)
-    mask[indices] = True
-    return PatchSelection(mask, indices, fallback)
+    kpts = np.asarray(keypoints)
+    if kpts.ndim != 2 or kpts.shape[1] != 2:
+        raise ValueError(f'keypoints must have shape (J, 2), got {kpts.shape}')
+    if scores is not None and np.shape(scores) != (len(kpts), ):
+        raise ValueError(f'scores must have shape ({len(kpts)},) to match '
+                         f'keypoints {kpts.shape}, got {np.shape(scores)}')
+    kpts = _as_tensor(kpts)[None]
+    scores = None if scores is None else _as_tensor(scores)[None]
+    out = select_patches_batched(grid, kpts, scores, **options)
+    mask = out.masks[0].numpy()
+    return PatchSelection(mask, np.flatnonzero(mask), bool(out.fallback[0]))

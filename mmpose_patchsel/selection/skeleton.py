@@ -15,9 +15,10 @@ each axis scaled by ``|d| / m`` and rounded half up (away from the start):
 8-connected, has ``m + 1`` cells and holds both end cells.
 """
 import numbers
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Sequence
 
 import numpy as np
+import torch
 
 from .grid import PatchGrid
 
@@ -64,88 +65,61 @@ def check_links(skeleton_links: Optional[Sequence[Sequence[int]]],
         f'[0, {num_keypoints}), got {link!r}')
 
 
-def line_offsets(delta: np.ndarray, steps: np.ndarray,
-                 major: np.ndarray) -> np.ndarray:
-    """Bresenham offset ``sign(d) * floor((2 i |d| + m) / (2 m))``."""
-    denom = 2 * np.maximum(major, 1)
-    return np.sign(delta) * ((2 * steps * np.abs(delta) + major) // denom)
-
-
-def bresenham_line(start: Tuple[int, int], end: Tuple[int, int]) -> np.ndarray:
-    """Cells ``(row, col)`` of the line from ``start`` to ``end``.
-
-    Returns an ``(m + 1, 2)`` int64 array ordered from ``start`` to ``end``;
-    the set of cells does not depend on the direction (see module doc).
-    """
-    (r0, c0), (r1, c1) = (tuple(int(v) for v in p) for p in (start, end))
-    swap = (r0, c0) > (r1, c1)
-    if swap:
-        r0, c0, r1, c1 = r1, c1, r0, c0
-    major = max(abs(r1 - r0), abs(c1 - c0))
-    steps = np.arange(major + 1, dtype=np.int64)
-    rows = r0 + line_offsets(np.int64(r1 - r0), steps, np.int64(major))
-    cols = c0 + line_offsets(np.int64(c1 - c0), steps, np.int64(major))
-    line = np.stack([rows, cols], axis=-1)
-    return line[::-1].copy() if swap else line
-
-
-def clip_segments(p0: np.ndarray, p1: np.ndarray, lo: np.ndarray,
-                  hi: np.ndarray):
-    """Liang-Barsky clip of segments ``p0 -> p1`` ``(L, 2)`` to a box.
-
-    Returns ``(q0, q1, hit)``: the clipped end points (an end inside the box
-    is returned bit-exactly) and whether the segment meets the box.
-    """
-    # Overflows (+-inf ratios, points of missed segments) are harmless.
-    with np.errstate(over='ignore', invalid='ignore'):
-        delta = p1 - p0
-        p = np.concatenate([-delta, delta], axis=-1)
-        q = np.concatenate([p0 - lo, hi - p0], axis=-1)
-        parallel = p == 0
-        miss = (parallel & (q < 0)).any(-1)
-        ratio = q / np.where(parallel, np.ones_like(p), p)
-        # At most two of the four p are < 0 (> 0), so the fills 0 (1) bound
-        # t0 from below by 0 (t1 from above by 1).
-        t0 = np.where(p < 0, ratio, np.zeros_like(ratio)).max(-1)
-        t1 = np.where(p > 0, ratio, np.ones_like(ratio)).min(-1)
-        hit = ~miss & (t0 <= t1)
-        q0 = np.where((t0 == 0)[..., None], p0, p0 + t0[..., None] * delta)
-        q1 = np.where((t1 == 1)[..., None], p1, p0 + t1[..., None] * delta)
-    return q0, q1, hit
-
-
-def skeleton_cells(grid: PatchGrid, keypoints: np.ndarray,
-                   confident: np.ndarray, links: np.ndarray) -> np.ndarray:
+def skeleton_cells(grid: PatchGrid, kpts: torch.Tensor,
+                   confident: torch.Tensor, links: torch.Tensor):
     """Flat cells on the clipped Bresenham lines of the confident links.
 
     Args:
-        keypoints (np.ndarray): ``(J, 2)`` float, finite where confident.
-        confident (np.ndarray): ``(J,)`` bool.
-        links (np.ndarray): ``(L, 2)`` links from :func:`check_links`.
+        kpts (torch.Tensor): ``(B, J, 2)`` float, finite where confident.
+        confident (torch.Tensor): ``(B, J)`` bool.
+        links (torch.Tensor): ``(L, 2)`` long links from :func:`check_links`.
 
     Returns:
-        np.ndarray: int64 flat indices (may repeat).
+        torch.Tensor: ``(B, L * S)`` long flat cells (may repeat); ``N``
+        marks unused slots.
     """
-    a, b = keypoints[links[:, 0]], keypoints[links[:, 1]]
-    with np.errstate(over='ignore', invalid='ignore'):
-        delta = b - a  # overflow to inf drops the link below
-    valid = confident[links[:, 0]] & confident[links[:, 1]] \
-        & np.isfinite(delta).all(-1)
-    lo = np.full(2, -0.5, dtype=keypoints.dtype)
-    hi = np.asarray([grid.width - 0.5, grid.height - 0.5],
-                    dtype=keypoints.dtype)
-    a, b, hit = clip_segments(a[valid], b[valid], lo, hi)
-    if not hit.any():
-        return np.zeros(0, dtype=np.int64)
-    a, b = a[hit], b[hit]
-    ca, ra = grid._pixel_to_cell_np(np.floor(a + 0.5))
-    cb, rb = grid._pixel_to_cell_np(np.floor(b + 0.5))
-    swap = (ra * grid.cols + ca) > (rb * grid.cols + cb)
-    r0, c0 = np.where(swap, rb, ra), np.where(swap, cb, ca)
-    r1, c1 = np.where(swap, ra, rb), np.where(swap, ca, cb)
-    dr, dc = (r1 - r0)[:, None], (c1 - c0)[:, None]
-    major = np.maximum(np.abs(dr), np.abs(dc))
-    steps = np.minimum(np.arange(max(grid.rows, grid.cols)), major)
-    rows = r0[:, None] + line_offsets(dr, steps, major)
-    cols = c0[:, None] + line_offsets(dc, steps, major)
-    return (rows * grid.cols + cols).reshape(-1)
+    a, b = kpts[:, links[:, 0]], kpts[:, links[:, 1]]
+    delta = b - a  # overflow to inf drops the link below
+    valid = confident[:, links[:, 0]] & confident[:, links[:, 1]] \
+        & torch.isfinite(delta).all(-1)
+    # Liang-Barsky clip to the crop [-0.5, w - 0.5] x [-0.5, h - 0.5]:
+    # t in [t0, t1] of a + t * delta; an end inside the box is kept
+    # bit-exactly (t0 == 0 or t1 == 1).
+    p = torch.cat([-delta, delta], dim=-1)
+    q = torch.cat([
+        a + 0.5,
+        torch.stack([(grid.width - 0.5) - a[..., 0],
+                     (grid.height - 0.5) - a[..., 1]], dim=-1)
+    ], dim=-1)
+    parallel = p == 0
+    miss = (parallel & (q < 0)).any(-1)
+    ratio = q / torch.where(parallel, 1.0, p)
+    # At most two of the four p are < 0 (> 0), so the fills 0 (1) bound t0
+    # from below by 0 (t1 from above by 1).
+    t0 = torch.where(p < 0, ratio, 0.0).amax(-1)
+    t1 = torch.where(p > 0, ratio, 1.0).amin(-1)
+    valid = valid & ~miss & (t0 <= t1)
+    t = torch.stack([t0, t1], dim=-1)[..., None]  # (B, L, 2 ends, 1)
+    ends = torch.where(
+        torch.stack([t0 == 0, t1 == 1], dim=-1)[..., None],
+        torch.stack([a, b], dim=-2), a[..., None, :] + t * delta[..., None, :])
+    # Invalid links may hold inf/nan; park them at 0 before the int cast.
+    ends = torch.where(valid[..., None, None], ends, 0.0)
+    col, row = grid._pixel_to_cell_torch(torch.floor(ends + 0.5))
+    cells = torch.stack([row, col], dim=-1)  # (B, L, 2 ends, (row, col))
+    # The row-major smaller end is the start, so line(a, b) == line(b, a).
+    swap = (row[..., 0] * grid.cols + col[..., 0]
+            > row[..., 1] * grid.cols + col[..., 1])[..., None]
+    start = torch.where(swap, cells[..., 1, :], cells[..., 0, :])
+    d = (torch.where(swap, cells[..., 0, :], cells[..., 1, :]) -
+         start)[..., None, :]  # (B, L, 1, 2)
+    major = d.abs().amax(-1, keepdim=True)  # (B, L, 1, 1)
+    steps = torch.arange(max(grid.rows, grid.cols), device=kpts.device)
+    steps = torch.minimum(steps[:, None], major)  # (B, L, S, 1)
+    # Bresenham offset sign(d) * floor((2 i |d| + m) / (2 m)).
+    offsets = torch.sign(d) * torch.div(2 * steps * d.abs() + major,
+                                        2 * torch.clamp(major, min=1),
+                                        rounding_mode='floor')
+    line = start[..., None, :] + offsets  # (B, L, S, (row, col))
+    flat = line[..., 0] * grid.cols + line[..., 1]
+    return torch.where(valid[..., None], flat, grid.num_patches).flatten(1)

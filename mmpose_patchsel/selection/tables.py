@@ -5,69 +5,56 @@ first (the BFS ring on the 4-connected grid, which on a full rectangle equals
 the BFS depth), then Chebyshev distance (prefer the compact, diagonal cells of
 a ring, so ``n=8`` gives the 3x3 square), then the flattened cell index.
 
-Tables are ``(N, N)`` int32, i.e. ``8 N^2`` bytes: 0.3 MiB for 16x12,
-1.5 MiB for 24x18.
+Tables are ``(N, N)``: 4 bytes an entry for ``rank``, 8 for ``order``
+(0.4 MiB for 16x12, 2 MiB for 24x18).
 """
 import functools
 from typing import NamedTuple
 
-import numpy as np
 import torch
 
 from .grid import PatchGrid
 
 
 class GridTables(NamedTuple):
-    """Read-only lookup tables of one grid.
+    """Read-only lookup tables of one grid, on one device.
 
     Attributes:
-        dist_key (np.ndarray): ``(N, N)`` int32,
-            ``manhattan * M + chebyshev`` with ``M = max(rows, cols)``; its
-            order is the lexicographic (Manhattan, Chebyshev) order.
-        rank (np.ndarray): ``(N, N)`` int32, ``rank[s, c]`` = position of
+        rank (torch.Tensor): ``(N, N)`` int32, ``rank[s, c]`` = position of
             cell ``c`` in the BFS order from ``s`` (0 for ``s`` itself).
-        order (np.ndarray): ``(N, N)`` int64, BFS order from each cell,
+        order (torch.Tensor): ``(N, N)`` int64, BFS order from each cell,
             ``order[s, rank[s, c]] == c``.
-        centre_order (np.ndarray): ``(N,)`` int64, cells sorted by the same
+        centre_order (torch.Tensor): ``(N,)`` int64, cells sorted by the same
             key measured from the grid centre (fallback of budget mode).
     """
 
-    dist_key: np.ndarray
-    rank: np.ndarray
-    order: np.ndarray
-    centre_order: np.ndarray
+    rank: torch.Tensor
+    order: torch.Tensor
+    centre_order: torch.Tensor
 
 
-def _key(drow: np.ndarray, dcol: np.ndarray, mult: int) -> np.ndarray:
-    drow, dcol = np.abs(drow), np.abs(dcol)
-    return (drow + dcol) * mult + np.maximum(drow, dcol)
+def distance_key(drow: torch.Tensor, dcol: torch.Tensor,
+                 mult: int) -> torch.Tensor:
+    """``manhattan * mult + chebyshev``; with ``mult >= max(|d|)`` its order
+    is the lexicographic (Manhattan, Chebyshev) order."""
+    drow, dcol = drow.abs(), dcol.abs()
+    return (drow + dcol) * mult + torch.maximum(drow, dcol)
 
 
 @functools.lru_cache(maxsize=32)
-def grid_tables(grid: PatchGrid) -> GridTables:
-    """Lookup tables of ``grid`` (numpy, cached, read-only)."""
+def grid_tables(grid: PatchGrid, device=torch.device('cpu')) -> GridTables:
+    """Lookup tables of ``grid`` on ``device`` (cached; do not edit)."""
     rows, cols, n = grid.rows, grid.cols, grid.num_patches
-    idx = np.arange(n, dtype=np.int64)
+    idx = torch.arange(n, dtype=torch.int64)
     row, col = idx // cols, idx % cols
     mult = max(rows, cols)
-    dist_key = _key(row[:, None] - row[None], col[:, None] - col[None], mult)
-    order = np.argsort(dist_key * n + idx[None], axis=1)
-    rank = np.empty((n, n), dtype=np.int32)
-    np.put_along_axis(rank,
-                      order,
-                      np.broadcast_to(idx.astype(np.int32), (n, n)),
-                      axis=1)
+    key = distance_key(row[:, None] - row[None], col[:, None] - col[None],
+                       mult)
+    order = torch.argsort(key * n + idx[None], dim=1)
+    rank = torch.empty((n, n), dtype=torch.int32).scatter_(
+        1, order,
+        idx.to(torch.int32).expand(n, n).contiguous())
     # Doubled coordinates keep the (possibly half-integer) centre exact.
-    centre = _key(2 * row - (rows - 1), 2 * col - (cols - 1), 2 * mult)
-    centre_order = np.argsort(centre * n + idx)
-    tables = GridTables(dist_key.astype(np.int32), rank, order, centre_order)
-    for table in tables:
-        table.setflags(write=False)
-    return tables
-
-
-@functools.lru_cache(maxsize=32)
-def grid_tables_torch(grid: PatchGrid, device: torch.device) -> GridTables:
-    """:func:`grid_tables` as tensors on ``device`` (cached; do not edit)."""
-    return GridTables(*(torch.from_numpy(t.copy()).to(device)
-                        for t in grid_tables(grid)))
+    centre = distance_key(2 * row - (rows - 1), 2 * col - (cols - 1), 2 * mult)
+    centre_order = torch.argsort(centre * n + idx)
+    return GridTables(*(t.to(device) for t in (rank, order, centre_order)))

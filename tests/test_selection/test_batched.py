@@ -1,4 +1,4 @@
-"""The batched torch selection equals the numpy reference exactly."""
+"""The package selection (torch, batched) equals the numpy reference."""
 import numpy as np
 import pytest
 import torch
@@ -7,6 +7,7 @@ from hypothesis import strategies as st
 
 from mmpose_patchsel.selection import (PatchGrid, select_patches,
                                        select_patches_batched)
+from test_selection.reference_selection import select as reference_select
 
 GRIDS = [
     PatchGrid((192, 256)),
@@ -71,7 +72,7 @@ def test_torch_equals_numpy(coco_skeleton, grid, data, mode, n, dtype, thr,
     assert out.masks.shape == (len(kpts), grid.num_patches)
     assert out.masks.dtype == torch.bool
     for b in range(len(kpts)):
-        ref = select_patches(grid, kpts[b], scores[b], **kw)
+        ref = reference_select(grid, kpts[b], scores[b], **kw)
         np.testing.assert_array_equal(out.masks[b].numpy(), ref.mask)
         assert bool(out.fallback[b]) == ref.fallback
         if k is None:
@@ -94,7 +95,7 @@ def test_realistic_batch_and_none_scores(coco_skeleton):
                       skeleton_links=coco_skeleton)
             out = select_patches_batched(grid, torch.from_numpy(kpts), **kw)
             for b in range(64):
-                ref = select_patches(grid, kpts[b], None, **kw)
+                ref = reference_select(grid, kpts[b], None, **kw)
                 assert (out.masks[b].numpy() == ref.mask).all()
 
 

@@ -1,11 +1,12 @@
-"""Fixed-budget selection, fallbacks and option errors (numpy path)."""
+"""Fixed-budget selection, fallbacks and option errors."""
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmpose_patchsel.selection import (PatchGrid, bresenham_line, centre_cells,
-                                       select_patches, validate_num_keep)
+from mmpose_patchsel.selection import (PatchGrid, centre_cells, select_patches,
+                                       validate_num_keep)
+from test_selection.reference_selection import bresenham_line
 
 GRIDS = [
     PatchGrid((192, 256)),
@@ -226,15 +227,18 @@ def test_centre_cells_reference():
             assert centre_cells(grid, k).tolist() == sorted(order[:k])
 
 
-@pytest.mark.parametrize('k', [0, -3, 193, 1000, 2.0, True, None, '8'])
-def test_validate_num_keep_errors(k):
+@pytest.mark.parametrize('k,exc', [(0, ValueError), (-3, ValueError),
+                                   (193, ValueError), (1000, ValueError),
+                                   (2.0, TypeError), (True, TypeError),
+                                   (None, TypeError), ('8', TypeError)])
+def test_validate_num_keep_errors(k, exc):
     grid = PatchGrid((192, 256))
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(exc) as info:
         validate_num_keep(grid, k)
     msg = str(info.value)
     assert f'num_keep={k!r}' in msg and '192' in msg and '16x12' in msg
     if k is not None:
-        with pytest.raises(ValueError, match='num_keep'):
+        with pytest.raises(exc, match='num_keep'):
             select_patches(grid, np.zeros((1, 2)), num_keep=k)
 
 
@@ -247,7 +251,8 @@ def test_validate_num_keep_ok():
 @pytest.mark.parametrize('kwargs,exc,words', [
     (dict(mode='neighbor'), ValueError, ["'neighbor'", 'neighbour']),
     (dict(score_thr=float('nan')), ValueError, ['score_thr', 'nan']),
-    (dict(score_thr='0.3'), ValueError, ['score_thr', "'0.3'"]),
+    (dict(score_thr='0.3'), TypeError, ['score_thr', "'0.3'"]),
+    (dict(mode='skeleton', skeleton_link=[]), TypeError, ['skeleton_link']),
     (dict(keypoints=np.zeros((17, 3))), ValueError, ['(J, 2)', '(17, 3)']),
     (dict(keypoints=np.zeros(34)), ValueError, ['(J, 2)', '(34,)']),
     (dict(scores=np.ones(16)), ValueError, ['(17,)', '(16,)']),

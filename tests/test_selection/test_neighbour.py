@@ -6,8 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmpose_patchsel.selection import (PatchGrid, dilate_cells,
-                                       neighbour_cells, select_patches)
+import test_selection.reference_selection as reference
+from mmpose_patchsel.selection import (PatchGrid, neighbour_cells,
+                                       select_patches)
 
 GRIDS = [
     PatchGrid((192, 256)),
@@ -95,18 +96,21 @@ def test_corner_goes_to_next_ring():
     assert got.tolist() == [0, 1, 12, 13, 2]
 
 
-@pytest.mark.parametrize('bad', [-1, 1.5, None, True, '4'])
-def test_bad_num_neighbours(bad):
+@pytest.mark.parametrize('bad,exc', [(-1, ValueError), (1.5, TypeError),
+                                     (None, TypeError), (True, TypeError),
+                                     ('4', TypeError)])
+def test_bad_num_neighbours(bad, exc):
     grid = PatchGrid((192, 256))
-    with pytest.raises(ValueError, match='num_neighbours.*' + repr(bad)):
+    with pytest.raises(exc, match='num_neighbours.*' + repr(bad)):
         neighbour_cells(grid, 0, bad)
-    with pytest.raises(ValueError, match='num_neighbours'):
+    with pytest.raises(exc, match='num_neighbours'):
         select_patches(grid, np.zeros((1, 2)), num_neighbours=bad)
 
 
-@pytest.mark.parametrize('bad', [-1, 192, 2.0])
-def test_bad_cell(bad):
-    with pytest.raises(ValueError, match=r'cell.*\[0, 192\).*' + str(bad)):
+@pytest.mark.parametrize('bad,exc', [(-1, ValueError), (192, ValueError),
+                                     (2.0, TypeError)])
+def test_bad_cell(bad, exc):
+    with pytest.raises(exc, match=r'cell.*\[0, 191\].*' + str(bad)):
         neighbour_cells(PatchGrid((192, 256)), bad, 4)
 
 
@@ -146,8 +150,16 @@ def test_neighbour_selection_is_union_of_bfs_sets(grid, data, n):
     assert sel.indices.dtype == np.int64
 
 
-def test_dilate_cells():
+def test_dilation_of_corner_cells():
     grid = PatchGrid((192, 256))
-    mask = dilate_cells(grid, [0, 191], 2)
-    assert sorted(np.flatnonzero(mask).tolist()) == [0, 1, 12, 179, 190, 191]
-    assert dilate_cells(grid, [], 3).sum() == 0
+    sel = select_patches(grid, [[0.0, 0.0], [190.0, 254.0]],
+                         num_neighbours=2)
+    assert sel.indices.tolist() == [0, 1, 12, 179, 190, 191]
+
+
+def test_reference_neighbour_cells_equal_the_package():
+    for grid in GRIDS:
+        for cell in (0, grid.num_patches // 2, grid.num_patches - 1):
+            for n in (0, 4, 8, grid.num_patches):
+                assert neighbour_cells(grid, cell, n).tolist() == \
+                    reference.neighbour_cells(grid, cell, n).tolist()

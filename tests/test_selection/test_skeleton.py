@@ -1,4 +1,8 @@
-"""Bresenham lines, segment clipping and skeleton-mode selection."""
+"""Bresenham lines, segment clipping and skeleton-mode selection.
+
+Lines and clipping are checked on the numpy reference, which
+``test_batched.py`` proves equal to the package.
+"""
 from fractions import Fraction
 
 import numpy as np
@@ -6,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmpose_patchsel.selection import (PatchGrid, bresenham_line, check_links,
-                                       clip_segments, neighbour_cells,
-                                       select_patches)
+from mmpose_patchsel.selection import (PatchGrid, check_links,
+                                       neighbour_cells, select_patches)
+from test_selection.reference_selection import bresenham_line, clip_segments
 
 cells = st.tuples(st.integers(-30, 30), st.integers(-30, 30))
 

@@ -17,8 +17,8 @@ from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 from mmpose.structures.bbox import bbox_overlaps
 
-GUIDE_KEYPOINTS = 'guide_keypoints'
-GUIDE_SCORES = 'guide_keypoint_scores'
+from mmpose_patchsel.keys import GUIDE_KEYPOINTS_KEY, GUIDE_SCORES_KEY
+from mmpose_patchsel.utils import check_choice, check_number
 
 
 def load_guide_file(path: str) -> Tuple[Dict[int, dict], Dict[str, int]]:
@@ -99,14 +99,11 @@ class LoadGuideKeypoints(BaseTransform):
                  guide_file: str,
                  min_iou: float = 0.9,
                  on_missing: str = 'error') -> None:
-        if on_missing not in ('error', 'no_guide'):
-            raise ValueError("on_missing must be 'error' or 'no_guide', got "
-                             f'{on_missing!r}')
-        if not 0.0 < min_iou <= 1.0:
-            raise ValueError(f'min_iou must be in (0, 1], got {min_iou}')
         self.guide_file = guide_file
-        self.min_iou = min_iou
-        self.on_missing = on_missing
+        self.min_iou = check_number(
+            'min_iou', min_iou, 0, 1, exclusive_min=True)
+        self.on_missing = check_choice('on_missing', on_missing,
+                                       ('error', 'no_guide'))
         self.guides, self.image_of_file = load_guide_file(guide_file)
         self.num_keypoints = next(
             iter(self.guides.values()))['keypoints'].shape[1] if (
@@ -132,16 +129,17 @@ class LoadGuideKeypoints(BaseTransform):
                     f'{img_id} with a box matching {bbox[0].tolist()} '
                     f'(IoU >= {self.min_iou}); set on_missing="no_guide" to '
                     'fall back to the default selection')
-            results[GUIDE_KEYPOINTS] = np.zeros((1, num_kpts, 2), np.float32)
-            results[GUIDE_SCORES] = np.zeros((1, num_kpts), np.float32)
+            results[GUIDE_KEYPOINTS_KEY] = np.zeros((1, num_kpts, 2),
+                                                    np.float32)
+            results[GUIDE_SCORES_KEY] = np.zeros((1, num_kpts), np.float32)
             return results
         keypoints = entries['keypoints'][index]
         if keypoints.shape[0] != num_kpts:
             raise ValueError(
                 f'guide file {self.guide_file}: image id {img_id} has '
                 f'{keypoints.shape[0]} keypoints, the dataset has {num_kpts}')
-        results[GUIDE_KEYPOINTS] = keypoints[None].copy()
-        results[GUIDE_SCORES] = entries['scores'][index][None].copy()
+        results[GUIDE_KEYPOINTS_KEY] = keypoints[None].copy()
+        results[GUIDE_SCORES_KEY] = entries['scores'][index][None].copy()
         return results
 
     def _image_id(self, results: dict) -> int:
@@ -187,12 +185,8 @@ class GenerateGTGuideKeypoints(BaseTransform):
     def __init__(self,
                  jitter_std: float = 0.0,
                  drop_prob: float = 0.0) -> None:
-        if jitter_std < 0:
-            raise ValueError(f'jitter_std must be >= 0, got {jitter_std}')
-        if not 0.0 <= drop_prob <= 1.0:
-            raise ValueError(f'drop_prob must be in [0, 1], got {drop_prob}')
-        self.jitter_std = jitter_std
-        self.drop_prob = drop_prob
+        self.jitter_std = check_number('jitter_std', jitter_std, 0)
+        self.drop_prob = check_number('drop_prob', drop_prob, 0, 1)
 
     def transform(self, results: dict) -> Optional[dict]:
         if results.get('keypoints') is None:
@@ -211,8 +205,8 @@ class GenerateGTGuideKeypoints(BaseTransform):
                 0.0, self.jitter_std * size, keypoints.shape)
         if self.drop_prob > 0:
             scores[np.random.rand(*scores.shape) < self.drop_prob] = 0.0
-        results[GUIDE_KEYPOINTS] = keypoints.astype(np.float32)
-        results[GUIDE_SCORES] = scores
+        results[GUIDE_KEYPOINTS_KEY] = keypoints.astype(np.float32)
+        results[GUIDE_SCORES_KEY] = scores
         return results
 
     def __repr__(self) -> str:

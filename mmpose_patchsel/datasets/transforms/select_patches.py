@@ -1,20 +1,18 @@
 """Turn guide keypoints into the ViT patches to keep, inside the pipeline."""
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import cv2
 import numpy as np
+import torch
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
 
-from mmpose_patchsel.models.pose_estimators.patchsel_topdown import (
-    FLIP_PATCH_MASK_KEY, PATCH_MASK_KEY)
-from mmpose_patchsel.selection import (PatchGrid, check_options,
-                                       flip_keypoints, select_patches)
-from .guide_keypoints import GUIDE_KEYPOINTS, GUIDE_SCORES
-
-#: input-space guide keypoints (1, K, 2), kept for visualisation.
-INPUT_GUIDE_KEYPOINTS = 'patch_guide_keypoints'
+from mmpose_patchsel.keys import (FLIP_PATCH_MASK_KEY, GUIDE_KEYPOINTS_KEY,
+                                  GUIDE_SCORES_KEY, INPUT_GUIDE_KEYPOINTS_KEY,
+                                  INPUT_GUIDE_SCORES_KEY, PATCH_MASK_KEY)
+from mmpose_patchsel.selection import (PatchGrid, SelectionOptions,
+                                       flip_keypoints, select_patches_batched)
 
 
 @TRANSFORMS.register_module()
@@ -25,47 +23,47 @@ class SelectPatches(BaseTransform):
     the pipeline did to the image (``RandomFlip``, then the affine warp from
     ``input_center``/``input_scale``/``bbox_rotation``, UDP or not), so the
     selection follows ``RandomFlip``, ``RandomHalfBody`` and
-    ``RandomBBoxTransform``. It writes ``patch_mask`` and, for flip test, the
-    selection of the horizontally flipped input, ``patch_mask_flip`` (the
-    grid is not mirror-symmetric, so it is computed from the flipped guide,
-    not mirrored). Add both keys to ``PackPoseInputs``' ``meta_keys`` so the
-    ``PatchSelTopdownEstimator`` receives them.
+    ``RandomBBoxTransform``.
+
+    Added keys (the ones the online guide writes too, see
+    :mod:`mmpose_patchsel.keys`): ``patch_mask`` (N,) bool,
+    ``patch_guide_keypoints`` (K, 2) and ``patch_guide_keypoint_scores``
+    (K,) in input pixels and, with ``with_flip_mask``, ``patch_mask_flip``:
+    the selection of the horizontally flipped input for flip test (the grid
+    is not mirror-symmetric, so it is computed from the flipped guide, not
+    mirrored). Pack them as meta keys for the ``PatchSelTopdownEstimator``.
 
     Args:
         input_size (tuple[int, int]): model input (w, h), as given to
             ``TopdownAffine``; a ``num_keep`` larger than its grid fails here.
-        mode (str): ``'neighbour'`` or ``'skeleton'``.
-        num_neighbours (int): BFS neighbours added around each seed cell.
-        num_keep (int, optional): keep exactly this many patches (one
-            sequence length per batch); ``None`` keeps the plain union.
-        score_thr (float): guide keypoints with lower scores are ignored.
-        skeleton_links (list, optional): joint index pairs; by default the
-            dataset's own ``skeleton_links`` from the sample.
         patch_size (int): patch size of the ViT. Defaults to 16.
         padding (int): padding of the ViT's patch embedding. Defaults to 2.
         use_udp (bool): must match ``TopdownAffine``; checked against the
             annotated keypoints whenever the sample has them.
+        with_flip_mask (bool): also write ``patch_mask_flip``. Only flip test
+            reads it, so training pipelines can set False and save a
+            selection per sample; the estimator's flip test fails naming the
+            key when it is missing. Defaults to True.
+        **options: :class:`~mmpose_patchsel.selection.SelectionOptions`
+            (``mode``, ``num_neighbours``, ``num_keep``, ``score_thr``,
+            ``skeleton_links``), with its defaults; ``skeleton_links=None``
+            takes the dataset's own from the sample.
     """
 
     def __init__(self,
                  input_size: Tuple[int, int],
-                 mode: str = 'skeleton',
-                 num_neighbours: int = 0,
-                 num_keep: Optional[int] = None,
-                 score_thr: float = 0.3,
-                 skeleton_links: Optional[Sequence[Sequence[int]]] = None,
                  patch_size: int = 16,
                  padding: int = 2,
-                 use_udp: bool = True) -> None:
+                 use_udp: bool = True,
+                 with_flip_mask: bool = True,
+                 **options) -> None:
         self.grid = PatchGrid(tuple(input_size), patch_size, padding)
-        self.num_neighbours, self.score_thr, self.num_keep = check_options(
-            self.grid, mode, num_neighbours, score_thr, num_keep)
-        self.mode = mode
-        self.skeleton_links = skeleton_links
+        self.options = SelectionOptions(**options).check_grid(self.grid)
         self.use_udp = use_udp
+        self.with_flip_mask = with_flip_mask
 
     def transform(self, results: dict) -> Optional[dict]:
-        for key in (GUIDE_KEYPOINTS, 'input_center', 'input_scale'):
+        for key in (GUIDE_KEYPOINTS_KEY, 'input_center', 'input_scale'):
             if key not in results:
                 raise KeyError(
                     f'SelectPatches needs {key!r}: put a guide transform '
@@ -75,8 +73,8 @@ class SelectPatches(BaseTransform):
             raise ValueError(
                 f'SelectPatches input_size={self.grid.input_size} differs '
                 f"from TopdownAffine's {tuple(results['input_size'])}")
-        keypoints = np.asarray(results[GUIDE_KEYPOINTS], np.float32)
-        scores = np.asarray(results[GUIDE_SCORES], np.float32)
+        keypoints = np.asarray(results[GUIDE_KEYPOINTS_KEY], np.float32)
+        scores = np.asarray(results[GUIDE_SCORES_KEY], np.float32)
         if results.get('flip', False):
             if results.get('flip_direction') != 'horizontal':
                 raise ValueError('SelectPatches supports horizontal flips '
@@ -86,43 +84,46 @@ class SelectPatches(BaseTransform):
                                                results['flip_indices'])
         warp = self._warp_matrix(results)
         self._check_warp(results, warp)
-        keypoints = cv2.transform(keypoints, warp).astype(np.float32)
+        keypoints = cv2.transform(keypoints, warp).astype(np.float32)[0]
+        scores = scores[0]
 
-        links = self.skeleton_links
-        if links is None and self.mode == 'skeleton':
-            links = results.get('skeleton_links')
-            if links is None:
-                raise KeyError('skeleton mode needs skeleton_links: none in '
-                               'the sample (dataset metainfo) or the config')
-        flip_kpts, flip_scores = flip_keypoints(keypoints, scores,
-                                                self.grid.width,
-                                                results['flip_indices'])
-        results[PATCH_MASK_KEY] = self._select(keypoints[0], scores[0], links)
-        results[FLIP_PATCH_MASK_KEY] = self._select(flip_kpts[0],
-                                                    flip_scores[0], links)
-        results[INPUT_GUIDE_KEYPOINTS] = keypoints
+        batch_kpts, batch_scores = keypoints[None], scores[None]
+        if self.with_flip_mask:  # one call for the sample and its flip
+            flip_kpts, flip_scores = flip_keypoints(keypoints, scores,
+                                                    self.grid.width,
+                                                    results['flip_indices'])
+            batch_kpts = np.stack([keypoints, flip_kpts])
+            batch_scores = np.stack([scores, flip_scores])
+        with torch.inference_mode():
+            masks = select_patches_batched(
+                self.grid, torch.from_numpy(batch_kpts),
+                torch.from_numpy(batch_scores),
+                **self._options(results)).masks.numpy()
+        results[PATCH_MASK_KEY] = masks[0]
+        if self.with_flip_mask:
+            results[FLIP_PATCH_MASK_KEY] = masks[1]
+        results[INPUT_GUIDE_KEYPOINTS_KEY] = keypoints
+        results[INPUT_GUIDE_SCORES_KEY] = scores
         return results
 
-    def _select(self, keypoints, scores, links) -> np.ndarray:
-        return select_patches(
-            self.grid,
-            keypoints,
-            scores,
-            mode=self.mode,
-            num_neighbours=self.num_neighbours,
-            score_thr=self.score_thr,
-            skeleton_links=links,
-            num_keep=self.num_keep).mask
+    def _options(self, results: dict) -> dict:
+        """The options as keywords, with the sample's skeleton if needed."""
+        options = dict(vars(self.options))
+        if options['mode'] == 'skeleton' and options['skeleton_links'] is None:
+            options['skeleton_links'] = results.get('skeleton_links')
+            if options['skeleton_links'] is None:
+                raise KeyError('skeleton mode needs skeleton_links: none in '
+                               'the sample (dataset metainfo) or the config')
+        return options
 
     def _warp_matrix(self, results: dict) -> np.ndarray:
         rot = results['bbox_rotation'][0] if 'bbox_rotation' in results \
             else 0.
         get_matrix = get_udp_warp_matrix if self.use_udp else get_warp_matrix
-        return get_matrix(
-            results['input_center'],
-            results['input_scale'],
-            rot,
-            output_size=self.grid.input_size)
+        return get_matrix(results['input_center'],
+                          results['input_scale'],
+                          rot,
+                          output_size=self.grid.input_size)
 
     def _check_warp(self, results: dict, warp: np.ndarray) -> None:
         """Fail when ``use_udp`` disagrees with ``TopdownAffine``'s warp."""
@@ -138,10 +139,10 @@ class SelectPatches(BaseTransform):
                 "value TopdownAffine uses")
 
     def __repr__(self) -> str:
+        options = ', '.join(f'{k}={v!r}'
+                            for k, v in vars(self.options).items())
         return (f'{self.__class__.__name__}('
-                f'input_size={self.grid.input_size}, mode={self.mode!r}, '
-                f'num_neighbours={self.num_neighbours}, '
-                f'num_keep={self.num_keep}, score_thr={self.score_thr}, '
-                f'skeleton_links={self.skeleton_links}, '
+                f'input_size={self.grid.input_size}, {options}, '
                 f'patch_size={self.grid.patch_size}, '
-                f'padding={self.grid.padding}, use_udp={self.use_udp})')
+                f'padding={self.grid.padding}, use_udp={self.use_udp}, '
+                f'with_flip_mask={self.with_flip_mask})')

@@ -18,7 +18,10 @@ from mmengine.model.weight_init import trunc_normal_
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from .patchsel_vit import PatchSelViT, TransformerEncoderLayer
+from mmpose_patchsel.utils import check_int
+
+from .patchsel_vit import PatchSelViT
+from .vit_layers import TransformerEncoderLayer
 
 __all__ = [
     'JointTokenPatchSelViT', 'JointAttentionEncoderLayer', 'JointTokenOutput',
@@ -168,11 +171,7 @@ class JointTokenPatchSelViT(PatchSelViT):
                  test_keep_rate: Optional[float] = None,
                  **kwargs) -> None:
         super().__init__(arch, **kwargs)
-        if isinstance(num_joints, bool) or not isinstance(num_joints, int) \
-                or num_joints < 1:
-            raise ValueError(f'num_joints must be a positive int, got '
-                             f'{num_joints!r}')
-        self.num_joints = num_joints
+        self.num_joints = check_int('num_joints', num_joints, minimum=1)
         self.prune_after = self._check_prune_after(prune_after)
         self.keep_rate = keep_rate
         self.test_keep_rate = test_keep_rate
@@ -285,17 +284,9 @@ class JointTokenPatchSelViT(PatchSelViT):
             keep_indices: Optional[Tensor] = None,
             key_padding_mask: Optional[Tensor] = None) -> JointTokenOutput:
         """Transformer on joint + (selected) patch tokens, with pruning."""
+        x, grid, keep_indices, key_padding_mask = self.embed_patches(
+            x, keep_indices, key_padding_mask)
         B = x.shape[0]
-        x, grid = self.patch_embed(x)
-        num_tokens = grid[0] * grid[1]
-        x = x + self._pos_embed_for(grid)
-        if keep_indices is not None:
-            keep_indices, key_padding_mask = self._check_selection(
-                keep_indices, key_padding_mask, B, num_tokens)
-            x = torch.gather(
-                x, 1, keep_indices[..., None].expand(-1, -1, x.shape[-1]))
-        elif key_padding_mask is not None:
-            raise ValueError('key_padding_mask needs keep_indices')
         J = self.num_joints
         x = torch.cat([self.joint_tokens.to(x.dtype).expand(B, -1, -1), x],
                       dim=1)
@@ -337,12 +328,6 @@ class JointTokenPatchSelViT(PatchSelViT):
                 x: Tensor,
                 keep_indices: Optional[Tensor] = None,
                 key_padding_mask: Optional[Tensor] = None) -> Tuple[Tensor]:
-        B = x.shape[0]
         out = self.forward_tokens(x, keep_indices, key_padding_mask)
-        grid = out.grid
-        tokens = out.patch_tokens
-        if out.keep_indices is not None:
-            tokens = self.restore(tokens, out.keep_indices,
-                                  out.key_padding_mask, grid[0] * grid[1])
-        # (B, N, C) -> (B, rows, cols, C) -> (B, C, rows, cols)
-        return (tokens.reshape(B, *grid, -1).permute(0, 3, 1, 2), )
+        return (self.to_featmap(out.patch_tokens, out.grid, out.keep_indices,
+                                out.key_padding_mask), )

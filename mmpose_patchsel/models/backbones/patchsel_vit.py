@@ -16,254 +16,47 @@ needs neither mmpretrain nor mmcv ops; attention goes through
 ``torch.nn.functional.scaled_dot_product_attention``.
 """
 import copy
-from collections import OrderedDict
 from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-from mmengine.logging import MMLogger, print_log
 from mmengine.model import BaseModule
 from mmengine.model.weight_init import PretrainedInit, trunc_normal_
-from mmengine.runner.checkpoint import CheckpointLoader
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from .vit_checkpoint import (check_state_dict, convert_vit_state_dict,
-                             detect_vit_format, resize_pos_embed,
-                             select_state_dict)
+from mmpose_patchsel.selection import PatchGrid
+from mmpose_patchsel.utils import check_choice
 
-__all__ = ['PatchSelViT', 'vit_grid_size']
+from .mmpretrain_args import resolve_mmpretrain_args
+from .vit_checkpoint import resize_pos_embed
+from .vit_layers import PatchEmbed, TransformerEncoderLayer, sincos_pos_embed
+from .vit_loading import convert_on_load, load_vit_pretrained
+
+__all__ = ['PatchSelViT']
 
 IntPair = Union[int, Sequence[int]]
 
 
-def _pair(value: IntPair) -> Tuple[int, int]:
+def _pair(value: IntPair, name: str) -> Tuple[int, int]:
     if isinstance(value, (int, np.integer)):
         return int(value), int(value)
     value = tuple(int(v) for v in value)
     if len(value) != 2:
-        raise ValueError(f'expected an int or an (h, w) pair, got {value}')
+        raise ValueError(f'{name} must be an int or an (h, w) pair, got '
+                         f'{value}')
     return value
 
 
-def vit_grid_size(img_size: IntPair,
-                  patch_size: IntPair = 16,
-                  padding: IntPair = 2) -> Tuple[int, int]:
-    """Token grid (rows, cols) of a patch embedding on an (h, w) input.
-
-    ``floor((s + 2 * pad - patch) / patch) + 1`` per axis (a Conv2d with
-    kernel = stride = ``patch_size``): 256x192 -> 16x12, 384x288 -> 24x18,
-    250x190 -> 15x12.
-    """
-    (h, w), (ph, pw), (pad_h, pad_w) = (_pair(img_size), _pair(patch_size),
-                                        _pair(padding))
-    rows = (h + 2 * pad_h - ph) // ph + 1
-    cols = (w + 2 * pad_w - pw) // pw + 1
-    if rows < 1 or cols < 1:
-        raise ValueError(f'input {h}x{w} is smaller than one {ph}x{pw} '
-                         f'patch (padding {pad_h}x{pad_w})')
-    return rows, cols
-
-
-def drop_path(x: Tensor, drop_prob: float, training: bool) -> Tensor:
-    """Stochastic depth per sample (of the residual branch)."""
-    if drop_prob == 0. or not training:
-        return x
-    keep_prob = 1 - drop_prob
-    mask = x.new_empty((x.shape[0], ) + (1, ) * (x.dim() - 1))
-    mask.bernoulli_(keep_prob)
-    return x * mask.div_(keep_prob)
-
-
-class DropPath(nn.Module):
-    """Stochastic depth (mmcv's ``DropPath``; no parameters)."""
-
-    def __init__(self, drop_prob: float = 0.):
-        super().__init__()
-        self.drop_prob = float(drop_prob)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return drop_path(x, self.drop_prob, self.training)
-
-    def extra_repr(self) -> str:
-        return f'drop_prob={self.drop_prob}'
-
-
-class LayerScale(nn.Module):
-    """Per-channel scale; parameter ``weight`` as in mmpretrain / mmcv."""
-
-    def __init__(self, dim: int, init_value: float):
-        super().__init__()
-        self.weight = nn.Parameter(torch.full((dim, ), float(init_value)))
-
-    def forward(self, x: Tensor) -> Tensor:
-        return x * self.weight
-
-
-class PatchEmbed(nn.Module):
-    """mmcv's ``PatchEmbed`` with an integer padding: ``projection`` conv."""
-
-    def __init__(self, in_channels: int, embed_dims: int, patch_size: IntPair,
-                 padding: IntPair, bias: bool, input_size: IntPair):
-        super().__init__()
-        self.patch_size = _pair(patch_size)
-        self.padding = _pair(padding)
-        self.projection = nn.Conv2d(
-            in_channels,
-            embed_dims,
-            kernel_size=self.patch_size,
-            stride=self.patch_size,
-            padding=self.padding,
-            bias=bias)
-        self.init_input_size = _pair(input_size)
-        self.init_out_size = vit_grid_size(input_size, self.patch_size,
-                                           self.padding)
-
-    def forward(self, x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
-        x = self.projection(x)
-        out_size = (x.shape[2], x.shape[3])
-        return x.flatten(2).transpose(1, 2), out_size
-
-
-class MultiheadAttention(nn.Module):
-    """mmpretrain's ``MultiheadAttention`` (``qkv``, ``proj``) on SDPA.
-
-    ``attn_mask`` is a boolean mask broadcastable to (B, heads, L, L) where
-    True means "may attend" (SDPA's convention).
-    """
-
-    def __init__(self,
-                 embed_dims: int,
-                 num_heads: int,
-                 qkv_bias: bool = True,
-                 attn_drop: float = 0.,
-                 proj_drop: float = 0.,
-                 drop_path_rate: float = 0.,
-                 layer_scale_init_value: float = 0.):
-        super().__init__()
-        if embed_dims % num_heads:
-            raise ValueError(f'embed_dims={embed_dims} is not divisible by '
-                             f'num_heads={num_heads}')
-        self.embed_dims = embed_dims
-        self.num_heads = num_heads
-        self.head_dims = embed_dims // num_heads
-        self.attn_drop = attn_drop
-        self.qkv = nn.Linear(embed_dims, embed_dims * 3, bias=qkv_bias)
-        self.proj = nn.Linear(embed_dims, embed_dims)
-        self.proj_drop = nn.Dropout(proj_drop)
-        self.out_drop = DropPath(drop_path_rate)
-        if layer_scale_init_value > 0:
-            self.gamma1 = LayerScale(embed_dims, layer_scale_init_value)
-        else:
-            self.gamma1 = nn.Identity()
-
-    def forward(self, x: Tensor, attn_mask: Optional[Tensor] = None) -> Tensor:
-        return self.project(self.attend(*self.qkv_heads(x), attn_mask))
-
-    # The three steps of ``forward``, for subclasses and backbones that need
-    # the queries and keys too (e.g. to rank tokens by attention).
-    def qkv_heads(self, x: Tensor) -> Tuple[Tensor, Tensor, Tensor]:
-        """q, k, v, each (B, heads, L, head_dims), of tokens (B, L, C)."""
-        B, L, _ = x.shape
-        qkv = self.qkv(x).reshape(B, L, 3, self.num_heads,
-                                  self.head_dims).permute(2, 0, 3, 1, 4)
-        return qkv.unbind(0)
-
-    def attend(self,
-               q: Tensor,
-               k: Tensor,
-               v: Tensor,
-               attn_mask: Optional[Tensor] = None) -> Tensor:
-        """SDPA (with attention dropout in training) -> (B, heads, L, d)."""
-        return F.scaled_dot_product_attention(
-            q, k, v, attn_mask=attn_mask,
-            dropout_p=self.attn_drop if self.training else 0.)
-
-    def project(self, x: Tensor) -> Tensor:
-        """Merge the heads of (B, heads, L, d), then output projection,
-        dropout, layer scale and drop path."""
-        B, _, L, _ = x.shape
-        x = x.transpose(1, 2).reshape(B, L, self.embed_dims)
-        x = self.proj_drop(self.proj(x))
-        return self.out_drop(self.gamma1(x))
-
-
-class FFN(nn.Module):
-    """mmcv's ``FFN`` with two fcs: ``layers.0.0`` -> GELU -> ``layers.1``."""
-
-    def __init__(self,
-                 embed_dims: int,
-                 feedforward_channels: int,
-                 ffn_drop: float = 0.,
-                 drop_path_rate: float = 0.,
-                 layer_scale_init_value: float = 0.):
-        super().__init__()
-        self.layers = nn.Sequential(
-            nn.Sequential(
-                nn.Linear(embed_dims, feedforward_channels), nn.GELU(),
-                nn.Dropout(ffn_drop)),
-            nn.Linear(feedforward_channels, embed_dims), nn.Dropout(ffn_drop))
-        self.dropout_layer = DropPath(drop_path_rate)
-        if layer_scale_init_value > 0:
-            self.gamma2 = LayerScale(embed_dims, layer_scale_init_value)
-        else:
-            self.gamma2 = nn.Identity()
-
-    def forward(self, x: Tensor, identity: Tensor) -> Tensor:
-        return identity + self.dropout_layer(self.gamma2(self.layers(x)))
-
-
-class TransformerEncoderLayer(nn.Module):
-    """Pre-norm block: ``x + attn(ln1(x))``, then ``x + ffn(ln2(x))``."""
-
-    def __init__(self,
-                 embed_dims: int,
-                 num_heads: int,
-                 feedforward_channels: int,
-                 qkv_bias: bool = True,
-                 drop_rate: float = 0.,
-                 attn_drop_rate: float = 0.,
-                 drop_path_rate: float = 0.,
-                 layer_scale_init_value: float = 0.,
-                 norm_eps: float = 1e-6):
-        super().__init__()
-        self.ln1 = nn.LayerNorm(embed_dims, eps=norm_eps)
-        self.attn = MultiheadAttention(
-            embed_dims, num_heads, qkv_bias=qkv_bias,
-            attn_drop=attn_drop_rate, proj_drop=drop_rate,
-            drop_path_rate=drop_path_rate,
-            layer_scale_init_value=layer_scale_init_value)
-        self.ln2 = nn.LayerNorm(embed_dims, eps=norm_eps)
-        self.ffn = FFN(
-            embed_dims, feedforward_channels, ffn_drop=drop_rate,
-            drop_path_rate=drop_path_rate,
-            layer_scale_init_value=layer_scale_init_value)
-
-    def forward(self, x: Tensor, attn_mask: Optional[Tensor] = None) -> Tensor:
-        x = x + self.attn(self.ln1(x), attn_mask)
-        return self.ffn(self.ln2(x), identity=x)
-
-
-def sincos_pos_embed(grid: Tuple[int, int], dims: int) -> Tensor:
-    """A 2D sin-cos position table as MAE's, (H*W, dims), rows in raster order:
-    the first half of the channels encodes the row, the second the column,
-    each as sin/cos at dims/4 frequencies 1/10000^(i/(dims/4))."""
-    if dims % 4:
-        raise ValueError(f'sin-cos position embedding needs embed_dims '
-                         f'divisible by 4, got {dims}')
-    h, w = grid
-    omega = 1.0 / 10000**(torch.arange(dims // 4, dtype=torch.float64) /
-                          (dims // 4))
-    rows, cols = torch.meshgrid(
-        torch.arange(h, dtype=torch.float64),
-        torch.arange(w, dtype=torch.float64), indexing='ij')
-    parts = []
-    for pos in (rows.reshape(-1), cols.reshape(-1)):
-        angle = pos[:, None] * omega[None]
-        parts += [torch.sin(angle), torch.cos(angle)]
-    return torch.cat(parts, dim=1).float()
+def _square(value: IntPair, name: str) -> int:
+    """An int, or an (h, w) pair of equal ints (the token grid is square-
+    celled, as :class:`~mmpose_patchsel.selection.PatchGrid` models it)."""
+    h, w = _pair(value, name)
+    if h != w:
+        raise ValueError(f'{name} must be the same along h and w, got '
+                         f'{(h, w)}')
+    return h
 
 
 @MODELS.register_module()
@@ -282,8 +75,8 @@ class PatchSelViT(BaseModule):
             out for. Other input sizes work too: the embedding is then
             bicubically resized on the fly, as in mmpretrain.
         patch_size (int): Patch size. Defaults to 16.
-        patch_padding (int | tuple): Zero padding of the patch embedding
-            conv (``patch_cfg=dict(padding=2)`` in mmpose's ViTPose).
+        patch_padding (int, optional): Zero padding of the patch embedding
+            conv. None (default) takes ``patch_cfg['padding']``, else 2.
         in_channels (int): Input channels. Defaults to 3.
         qkv_bias (bool): Bias of the qkv projection. Defaults to True.
         drop_rate (float): Dropout after the position embedding, the
@@ -324,6 +117,12 @@ class PatchSelViT(BaseModule):
             ``patch_kernel_resize`` (``'pad'`` to load 14x14 kernels such as
             MAE-H/14 into 16x16 ones, ViTPose's default) and
             ``map_location``.
+        **mmpretrain_args: arguments of mmpretrain's ``VisionTransformer``
+            that mmpose's ViTPose configs pass, accepted at the value this
+            backbone implements (``with_cls_token=False``,
+            ``out_type='featmap'``, ``patch_cfg=dict(padding=N)``, ...; see
+            :mod:`.mmpretrain_args`), so a config may replace only the
+            backbone ``type``. Other values raise a ``ValueError``.
 
     Forward:
         ``forward(x, keep_indices=None, key_padding_mask=None)`` with ``x``
@@ -381,7 +180,7 @@ class PatchSelViT(BaseModule):
                  arch: Union[str, dict] = 'base',
                  img_size: IntPair = (256, 192),
                  patch_size: int = 16,
-                 patch_padding: IntPair = 2,
+                 patch_padding: Optional[int] = None,
                  in_channels: int = 3,
                  qkv_bias: bool = True,
                  drop_rate: float = 0.,
@@ -394,13 +193,11 @@ class PatchSelViT(BaseModule):
                  interpolate_mode: str = 'bicubic',
                  restore_fill: str = 'zeros',
                  pos_embed_init: str = 'normal',
-                 init_cfg: Optional[Union[dict, list]] = None):
+                 init_cfg: Optional[Union[dict, list]] = None,
+                 **mmpretrain_args):
         super().__init__(init_cfg=init_cfg)
-        if pos_embed_init not in self.POS_EMBED_INITS:
-            raise ValueError(f'pos_embed_init must be one of '
-                             f'{self.POS_EMBED_INITS}, got '
-                             f'{pos_embed_init!r}')
-        self.pos_embed_init = pos_embed_init
+        self.pos_embed_init = check_choice('pos_embed_init', pos_embed_init,
+                                           self.POS_EMBED_INITS)
         if isinstance(arch, str):
             key = arch.lower()
             if key not in self.arch_zoo:
@@ -423,17 +220,21 @@ class PatchSelViT(BaseModule):
             raise ValueError(f'only dict(type="LN", eps=...) norms are '
                              f'supported, got {norm_cfg}')
         norm_eps = norm_cfg.get('eps', 1e-6)
-        if restore_fill not in self.RESTORE_FILLS:
-            raise ValueError(f'restore_fill must be one of '
-                             f'{self.RESTORE_FILLS}, got {restore_fill!r}')
-        self.restore_fill = restore_fill
+        self.restore_fill = check_choice('restore_fill', restore_fill,
+                                         self.RESTORE_FILLS)
         self.interpolate_mode = interpolate_mode
-        self.img_size = _pair(img_size)
+        self.img_size = _pair(img_size, 'img_size')
+        if patch_padding is not None:
+            patch_padding = _square(patch_padding, 'patch_padding')
+        patch_padding = resolve_mmpretrain_args(mmpretrain_args,
+                                                self.num_layers, patch_padding)
 
-        self.patch_embed = PatchEmbed(
-            in_channels, self.embed_dims, patch_size, patch_padding,
-            bias=not pre_norm, input_size=self.img_size)
-        self.patch_resolution = self.patch_embed.init_out_size
+        self.patch_embed = PatchEmbed(in_channels,
+                                      self.embed_dims,
+                                      _square(patch_size, 'patch_size'),
+                                      patch_padding,
+                                      bias=not pre_norm)
+        self.patch_resolution = self.grid_size(self.img_size)
         self.pos_embed = nn.Parameter(
             torch.zeros(1, self.num_patches, self.embed_dims))
         self.drop_after_pos = nn.Dropout(p=drop_rate)
@@ -461,7 +262,7 @@ class PatchSelViT(BaseModule):
             self.fill_token = nn.Parameter(torch.zeros(1, 1, self.embed_dims))
         else:
             self.register_parameter('fill_token', None)
-        self.register_load_state_dict_pre_hook(_convert_on_load)
+        self.register_load_state_dict_pre_hook(convert_on_load)
 
     # ------------------------------------------------------------------
     # Geometry
@@ -476,8 +277,10 @@ class PatchSelViT(BaseModule):
         None); ``keep_indices`` index its row-major flattening."""
         if img_size is None:
             return self.patch_resolution
-        return vit_grid_size(img_size, self.patch_embed.patch_size,
-                             self.patch_embed.padding)
+        h, w = _pair(img_size, 'img_size')
+        grid = PatchGrid((w, h), self.patch_embed.patch_size[0],
+                         self.patch_embed.padding[0])
+        return grid.rows, grid.cols
 
     # ------------------------------------------------------------------
     # Forward
@@ -485,44 +288,68 @@ class PatchSelViT(BaseModule):
         return resize_pos_embed(self.pos_embed, self.patch_resolution, grid,
                                 self.interpolate_mode)
 
+    def embed_patches(
+        self,
+        x: Tensor,
+        keep_indices: Optional[Tensor] = None,
+        key_padding_mask: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tuple[int, int], Optional[Tensor], Optional[Tensor]]:
+        """Patch embedding plus position embedding, then only the kept
+        tokens: returns the (B, K, C) tokens (all N without
+        ``keep_indices``), the grid and the checked ``keep_indices`` and
+        ``key_padding_mask``."""
+        x, grid = self.patch_embed(x)
+        x = x + self._pos_embed_for(grid)
+        if keep_indices is not None:
+            # The all-padding check reads values: a host sync on an
+            # accelerator. Skipped there in eval, where the estimator has
+            # already checked the selection on the host.
+            check_values = self.training or x.device.type == 'cpu'
+            keep_indices, key_padding_mask = self._check_selection(
+                keep_indices, key_padding_mask, x.shape[0], grid[0] * grid[1],
+                check_values)
+            x = torch.gather(
+                x, 1, keep_indices[..., None].expand(-1, -1, x.shape[-1]))
+        elif key_padding_mask is not None:
+            raise ValueError('key_padding_mask needs keep_indices')
+        return x, grid, keep_indices, key_padding_mask
+
+    def to_featmap(self, tokens: Tensor, grid: Tuple[int, int],
+                   keep_indices: Optional[Tensor] = None,
+                   key_padding_mask: Optional[Tensor] = None) -> Tensor:
+        """(B, K, C) tokens -> (B, C, rows, cols) map, restoring kept ones
+        onto the grid (see :meth:`restore`) when ``keep_indices`` is set."""
+        if keep_indices is not None:
+            tokens = self.restore(tokens, keep_indices, key_padding_mask,
+                                  grid[0] * grid[1])
+        # (B, N, C) -> (B, rows, cols, C) -> (B, C, rows, cols)
+        return tokens.reshape(tokens.shape[0], *grid,
+                              -1).permute(0, 3, 1, 2)
+
     def forward(self,
                 x: Tensor,
                 keep_indices: Optional[Tensor] = None,
                 key_padding_mask: Optional[Tensor] = None
                 ) -> Tuple[Tensor]:
-        B = x.shape[0]
-        x, grid = self.patch_embed(x)
-        num_tokens = grid[0] * grid[1]
-        x = x + self._pos_embed_for(grid)
-
+        x, grid, keep_indices, key_padding_mask = self.embed_patches(
+            x, keep_indices, key_padding_mask)
         attn_mask = None
-        if keep_indices is not None:
-            keep_indices, key_padding_mask = self._check_selection(
-                keep_indices, key_padding_mask, B, num_tokens)
-            x = torch.gather(
-                x, 1, keep_indices[..., None].expand(-1, -1, x.shape[-1]))
-            if key_padding_mask is not None:
-                # SDPA: True = may attend. (B, 1, 1, K) masks padding keys.
-                attn_mask = ~key_padding_mask[:, None, None, :]
-        elif key_padding_mask is not None:
-            raise ValueError('key_padding_mask needs keep_indices')
-
+        if key_padding_mask is not None:
+            # SDPA: True = may attend. (B, 1, 1, K) masks padding keys.
+            attn_mask = ~key_padding_mask[:, None, None, :]
         x = self.drop_after_pos(x)
         x = self.pre_norm(x)
         for layer in self.layers:
             x = layer(x, attn_mask)
         if self.final_norm:
             x = self.ln1(x)
-
-        if keep_indices is not None:
-            x = self.restore(x, keep_indices, key_padding_mask, num_tokens)
-        # (B, N, C) -> (B, rows, cols, C) -> (B, C, rows, cols)
-        return (x.reshape(B, *grid, -1).permute(0, 3, 1, 2), )
+        return (self.to_featmap(x, grid, keep_indices, key_padding_mask), )
 
     @staticmethod
     def _check_selection(keep_indices: Tensor,
                          key_padding_mask: Optional[Tensor], batch: int,
-                         num_tokens: int
+                         num_tokens: int,
+                         check_values: bool = True
                          ) -> Tuple[Tensor, Optional[Tensor]]:
         if keep_indices.dim() == 1:
             keep_indices = keep_indices[None].expand(batch, -1)
@@ -546,7 +373,7 @@ class PatchSelViT(BaseModule):
                     f'keep_indices {tuple(keep_indices.shape)}, got '
                     f'{key_padding_mask.dtype} '
                     f'{tuple(key_padding_mask.shape)}')
-            if bool(key_padding_mask.all(dim=1).any()):
+            if check_values and bool(key_padding_mask.all(dim=1).any()):
                 raise ValueError('a sample of the batch has only padding '
                                  'tokens; every sample must keep >= 1')
         return keep_indices, key_padding_mask
@@ -617,66 +444,12 @@ class PatchSelViT(BaseModule):
             cfg.pop('type')
             self.load_pretrained(cfg.pop('checkpoint'), **cfg)
 
-    def load_pretrained(self,
-                        checkpoint: Union[str, dict],
-                        prefix: Optional[str] = None,
-                        strict: bool = True,
-                        src_format: str = 'auto',
-                        src_grid: Optional[Sequence[int]] = None,
-                        patch_kernel_resize: Optional[str] = None,
-                        map_location: str = 'cpu') -> None:
-        """Load a ViT checkpoint in any of the supported formats.
-
-        Args:
-            checkpoint: a path / URL (read with mmengine's
-                ``CheckpointLoader``) or an already loaded dict.
-            prefix: keep only keys under this prefix (``'backbone.'``); see
-                :func:`~.vit_checkpoint.select_state_dict`.
-            strict: raise :class:`~.vit_checkpoint.CheckpointMismatchError`
-                on missing/unexpected keys or shape mismatches (else log
-                them and load the keys that fit).
-            src_format, src_grid, patch_kernel_resize: see
-                :func:`~.vit_checkpoint.convert_vit_state_dict`.
+    def load_pretrained(self, checkpoint: Union[str, dict], **kwargs) -> None:
+        """Load a ViT checkpoint in any supported format (mmpose/mmpretrain,
+        official ViTPose, MAE); ``kwargs`` (``prefix``, ``strict``,
+        ``src_format``, ...) as :func:`~.vit_loading.load_vit_pretrained`.
         """
-        logger = MMLogger.get_current_instance()
-        source = checkpoint if isinstance(checkpoint, str) else 'state dict'
-        if isinstance(checkpoint, str):
-            print_log(f'load {prefix or ""} in PatchSelViT from {checkpoint}',
-                      logger='current')
-            checkpoint = CheckpointLoader.load_checkpoint(
-                checkpoint, map_location=map_location)
-        state = select_state_dict(checkpoint, prefix)
-        fmt = detect_vit_format(state) if src_format == 'auto' else src_format
-        state = convert_vit_state_dict(
-            state,
-            src_format=fmt,
-            dst_grid=self.patch_resolution,
-            src_grid=src_grid,
-            interpolate_mode=self.interpolate_mode,
-            patch_kernel=self.patch_embed.patch_size,
-            patch_kernel_resize=patch_kernel_resize,
-            logger=logger)
-        own = self.state_dict()
-        try:
-            check_state_dict(own, state, self.OPTIONAL_KEYS,
-                             source=f'{source}, {fmt} format')
-        except RuntimeError as err:
-            if strict:
-                raise
-            logger.warning(str(err))
-            state = OrderedDict(
-                (k, v) for k, v in state.items()
-                if k in own and v.shape == own[k].shape)
-        for key in self.OPTIONAL_KEYS:
-            if key in own and key not in state:
-                state[key] = own[key]
-        missing, unexpected = self.load_state_dict(state, strict=False)
-        if strict and (missing or unexpected):  # pragma: no cover
-            raise RuntimeError(f'missing {missing}, unexpected {unexpected}')
-        if hasattr(self, '_params_init_info'):
-            from mmengine.model.weight_init import update_init_info
-            update_init_info(
-                self, init_info=f'PatchSelViT.load_pretrained: {source}')
+        load_vit_pretrained(self, checkpoint, **kwargs)
 
     def get_layer_depth(self, param_name: str, prefix: str = ''):
         """Layer depth for mmpretrain's layer-decay constructor: stem
@@ -692,39 +465,3 @@ class PatchSelViT(BaseModule):
             return int(name.split('.')[1]) + 1, num_layers
         return num_layers - 1, num_layers
 
-
-def _convert_on_load(module: PatchSelViT, state_dict: dict, prefix: str,
-                     *args, **kwargs) -> None:
-    """``load_state_dict`` pre-hook: convert the backbone's part in place.
-
-    Makes ``model.load_state_dict`` / mmengine's ``load_checkpoint`` accept
-    ViTPose and MAE naming under the backbone's prefix and resize a
-    ``pos_embed`` saved for another grid, like mmpretrain's
-    ``_prepare_pos_embed``. A dict already in this module's naming and grid
-    passes through unchanged.
-    """
-    keys = [k for k in state_dict if k.startswith(prefix)]
-    if not keys:
-        return
-    sub = OrderedDict((k[len(prefix):], state_dict[k]) for k in keys)
-    fmt = detect_vit_format(sub)
-    pos = sub.get('pos_embed')
-    if fmt == 'mmpose' and (pos is None or tuple(pos.shape)
-                            == tuple(module.pos_embed.shape)):
-        converted = sub
-    else:
-        converted = convert_vit_state_dict(
-            sub, src_format=fmt, dst_grid=module.patch_resolution,
-            interpolate_mode=module.interpolate_mode,
-            logger=MMLogger.get_current_instance())
-        for k in keys:
-            del state_dict[k]
-        for k, v in converted.items():
-            state_dict[prefix + k] = v
-    # A whole checkpoint of a 'zeros' model (or of ViTPose) loads into a
-    # 'learned' one: the fill token keeps its initial value.
-    if 'pos_embed' in converted:
-        for key in module.OPTIONAL_KEYS:
-            own = getattr(module, key, None)
-            if isinstance(own, Tensor) and key not in converted:
-                state_dict[prefix + key] = own.detach().clone()

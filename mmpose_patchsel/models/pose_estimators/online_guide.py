@@ -130,9 +130,12 @@ class OnlineGuide(nn.Module):
             inputs = F.interpolate(
                 inputs, size=(guide_h, guide_w), mode='bilinear',
                 align_corners=False)
-        feats = self.model.extract_feat(inputs)
-        preds = self.model.head.predict(
-            feats, data_samples, test_cfg=self.test_cfg)
+        # In fp32 under autocast: the selection must not depend on the
+        # precision, and mmpose's decode cannot take bf16 heatmaps.
+        with torch.autocast(inputs.device.type, enabled=False):
+            feats = self.model.extract_feat(inputs)
+            preds = self.model.head.predict(
+                feats, data_samples, test_cfg=self.test_cfg)
         if isinstance(preds, tuple):
             preds = preds[0]
         kpts = np.stack([p.keypoints[0] for p in preds])

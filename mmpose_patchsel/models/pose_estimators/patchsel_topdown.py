@@ -17,14 +17,12 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import OptSampleList, SampleList
 from torch import Tensor
 
-from mmpose_patchsel.selection import (PatchGrid, check_options,
+from mmpose_patchsel.keys import (FLIP_PATCH_MASK_KEY,
+                                  INPUT_GUIDE_KEYPOINTS_KEY,
+                                  INPUT_GUIDE_SCORES_KEY, PATCH_MASK_KEY)
+from mmpose_patchsel.selection import (PatchGrid, SelectionOptions,
                                        flip_keypoints, select_patches_batched)
 from .online_guide import OnlineGuide
-
-#: metainfo key of the boolean patch mask (num_patches,) of a sample.
-PATCH_MASK_KEY = 'patch_mask'
-#: metainfo key of the mask for the horizontally flipped input (flip test).
-FLIP_PATCH_MASK_KEY = 'patch_mask_flip'
 
 Selection = Tuple[Optional[Tensor], Optional[Tensor]]
 
@@ -35,23 +33,61 @@ def masks_to_keep_indices(masks: Tensor) -> Selection:
     When every sample keeps the same number of patches the result has no
     padding and the key-padding mask is ``None``. Otherwise K is the largest
     count, shorter rows are padded with index 0 and flagged ``True`` in the
-    returned key-padding mask (B, K).
+    returned key-padding mask (B, K). Sizing K reads the counts: one host
+    sync for masks on an accelerator, none for masks on the CPU.
     """
     if masks.dim() != 2 or masks.dtype != torch.bool:
         raise ValueError('patch masks must be a bool tensor (B, N), got '
                          f'{masks.dtype} {tuple(masks.shape)}')
     counts = masks.sum(dim=1)
-    if bool((counts == 0).any()):
+    min_count, max_count = torch.stack(torch.aminmax(counts)).tolist()
+    if min_count == 0:
         raise ValueError('a sample keeps no patch at all; selections must '
                          'keep at least one patch')
-    max_count = int(counts.max())
     # A stable sort puts kept positions first, in ascending index order.
     order = torch.sort((~masks).to(torch.uint8), dim=1, stable=True)[1]
     keep = order[:, :max_count]
-    padding = torch.arange(max_count, device=masks.device) >= counts[:, None]
-    if not bool(padding.any()):
+    if min_count == max_count:
         return keep, None
+    padding = torch.arange(max_count, device=masks.device) >= counts[:, None]
     return keep.masked_fill(padding, 0), padding
+
+
+def _to_float(feats):
+    """Nested tuples/lists of features, in fp32."""
+    if isinstance(feats, Tensor):
+        return feats.float()
+    return type(feats)(_to_float(f) for f in feats)
+
+
+def _first_tensor(feats) -> Tensor:
+    return feats if isinstance(feats, Tensor) else _first_tensor(feats[0])
+
+
+def run_head(fn, feats, *args, **kwargs):
+    """Call a head method; in fp32 under bf16 autocast.
+
+    mmpose 1.3.2 decodes heatmaps and computes the training accuracy in
+    numpy (``to_numpy``), which has no bfloat16, so a bf16 head fails in
+    ``predict`` and ``loss``. The head is small next to the ViT: under bf16
+    autocast it runs in fp32 on fp32 features. fp16 is left as it is.
+    """
+    device = _first_tensor(feats).device.type
+    if not (torch.is_autocast_enabled(device)
+            and torch.get_autocast_dtype(device) == torch.bfloat16):
+        return fn(feats, *args, **kwargs)
+    with torch.autocast(device, enabled=False):
+        return fn(_to_float(feats), *args, **kwargs)
+
+
+def _stack_masks(masks: list) -> Tensor:
+    """One (B, N) bool tensor. Pipeline masks (numpy) are stacked on the
+    host, where :func:`masks_to_keep_indices` costs no device sync; the
+    online guide's are already tensors on the device."""
+    if all(isinstance(m, Tensor) for m in masks):
+        return torch.stack(masks).bool()
+    return torch.from_numpy(
+        np.stack([np.asarray(m, dtype=bool) for m in masks]))
 
 
 @MODELS.register_module()
@@ -61,8 +97,8 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
     The selection comes from one of two places:
 
     - the data samples: ``metainfo['patch_mask']`` (and ``'patch_mask_flip'``
-      for flip test), written by ``SelectPatches`` and packed by
-      ``PackPoseInputs`` when both keys are in its ``meta_keys``;
+      for flip test), written by ``SelectPatches`` and packed as meta keys
+      (:mod:`mmpose_patchsel.keys`);
     - an online guide (``guide=dict(config=..., checkpoint=...)``), a frozen
       mmpose top-down model run on the same crops inside ``predict`` (and in
       ``loss`` with ``guide_in_loss=True``), whose keypoints are turned into
@@ -74,9 +110,10 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
     Args:
         guide (dict, optional): :class:`OnlineGuide` arguments.
         selection (dict, optional): selection options for the online guide:
-            ``mode``, ``num_neighbours``, ``num_keep``, ``score_thr``,
-            ``use_udp`` (as in the ViT's ``TopdownAffine``) and optionally
-            ``skeleton_links`` (default: the dataset metainfo's).
+            the fields of ``SelectionOptions`` with its defaults, as for
+            ``SelectPatches`` (``skeleton_links=None`` takes the dataset
+            metainfo's), plus ``use_udp`` (as in the ViT's
+            ``TopdownAffine``, default True).
         guide_in_loss (bool): use the online guide in training too.
         save_guide (bool): register the guide as a submodule, so its
             (frozen) weights are saved in checkpoints. Defaults to False.
@@ -91,7 +128,7 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
                  **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.guide_in_loss = guide_in_loss
-        self.selection_cfg = None
+        self.selection_options = None
         if guide is None:
             if selection is not None:
                 raise ValueError('selection= configures the online guide; '
@@ -100,18 +137,11 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
             return
         if selection is None:
             raise ValueError('an online guide needs selection=dict(mode=...)')
-        options = dict(
-            mode='skeleton', num_neighbours=0, score_thr=0.3, num_keep=None,
-            skeleton_links=None, use_udp=True)
-        unknown = set(selection) - set(options)
-        if unknown:
-            raise KeyError(f'unknown selection options: {sorted(unknown)}')
-        options.update(selection)
-        # Fails at build time for a bad mode or a K beyond the grid.
-        check_options(self.patch_grid(), options['mode'],
-                      options['num_neighbours'], options['score_thr'],
-                      options['num_keep'])
-        self.selection_cfg = options
+        selection = dict(selection)
+        self.use_udp = selection.pop('use_udp', True)
+        # Fails at build time for a bad option or a K beyond the grid.
+        self.selection_options = SelectionOptions(**selection).check_grid(
+            self.patch_grid())
         online_guide = OnlineGuide(
             **guide, num_keypoints=self.head.out_channels)
         if save_guide:
@@ -158,31 +188,33 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
             raise KeyError(
                 f'metainfo key {key!r} is set for only {sum(present)} of '
                 f'{len(masks)} samples in the batch')
-        masks = torch.stack([
-            torch.as_tensor(np.asarray(m, dtype=bool) if isinstance(
-                m, (list, np.ndarray)) else m, device=device) for m in masks
-        ])
-        return masks_to_keep_indices(masks.bool())
+        keep, padding = masks_to_keep_indices(_stack_masks(masks))
+        if keep.device != device:  # one copy each, not one per sample
+            keep = keep.to(device, non_blocking=True)
+            if padding is not None:
+                padding = padding.to(device, non_blocking=True)
+        return keep, padding
 
     @property
     def has_online_guide(self) -> bool:
-        return self.selection_cfg is not None
+        return self.selection_options is not None
 
-    def attach_online_selection(self, inputs: Tensor,
-                                data_samples: SampleList) -> None:
+    def attach_online_selection(self,
+                                inputs: Tensor,
+                                data_samples: SampleList,
+                                with_flip_mask: bool = True) -> None:
         """Run the online guide and store its selection in the samples.
 
-        Writes ``patch_mask``, ``patch_mask_flip`` (bool tensors on the
-        inputs' device), ``patch_guide_keypoints`` and
-        ``patch_guide_keypoint_scores`` (ViT input space) into each sample's
-        metainfo, exactly where ``SelectPatches`` would have put them.
+        Writes into each sample's metainfo the keys ``SelectPatches`` writes:
+        ``patch_mask`` and, with ``with_flip_mask``, ``patch_mask_flip``
+        (bool tensors on the inputs' device), ``patch_guide_keypoints``
+        (K, 2) and ``patch_guide_keypoint_scores`` (K,) in ViT input space.
         """
         grid = self.patch_grid()
-        options = dict(self.selection_cfg)
         keypoints, scores = self.online_guide(inputs, data_samples,
-                                              grid.input_size,
-                                              options.pop('use_udp'))
+                                              grid.input_size, self.use_udp)
         meta = self._dataset_meta(data_samples)
+        options = dict(vars(self.selection_options))
         if options['mode'] == 'skeleton' and options['skeleton_links'] is None:
             options['skeleton_links'] = meta.get('skeleton_links')
             if options['skeleton_links'] is None:
@@ -190,19 +222,25 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
                     'skeleton selection needs skeleton_links: set the '
                     "model's metainfo=dict(from_file='configs/_base_/"
                     "datasets/<dataset>.py') or selection.skeleton_links")
-        masks = select_patches_batched(grid, keypoints, scores,
+        batch_kpts, batch_scores = keypoints, scores
+        if with_flip_mask:  # one call for the batch and its flip
+            flip_kpts, flip_scores = flip_keypoints(keypoints, scores,
+                                                    grid.width,
+                                                    meta['flip_indices'])
+            batch_kpts = torch.cat([keypoints, flip_kpts])
+            batch_scores = torch.cat([scores, flip_scores])
+        masks = select_patches_batched(grid, batch_kpts, batch_scores,
                                        **options).masks
-        flip_kpts, flip_scores = flip_keypoints(keypoints, scores, grid.width,
-                                                meta['flip_indices'])
-        flip_masks = select_patches_batched(grid, flip_kpts, flip_scores,
-                                            **options).masks
+        keypoints, scores = keypoints.cpu().numpy(), scores.cpu().numpy()
         for i, sample in enumerate(data_samples):
-            sample.set_metainfo({
+            info = {
                 PATCH_MASK_KEY: masks[i],
-                FLIP_PATCH_MASK_KEY: flip_masks[i],
-                'patch_guide_keypoints': keypoints[i].cpu().numpy(),
-                'patch_guide_keypoint_scores': scores[i].cpu().numpy(),
-            })
+                INPUT_GUIDE_KEYPOINTS_KEY: keypoints[i],
+                INPUT_GUIDE_SCORES_KEY: scores[i],
+            }
+            if with_flip_mask:
+                info[FLIP_PATCH_MASK_KEY] = masks[len(data_samples) + i]
+            sample.set_metainfo(info)
 
     def _dataset_meta(self, data_samples: SampleList) -> dict:
         """skeleton_links / flip_indices: model metainfo > dataset_meta >
@@ -217,41 +255,46 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
     def _apply(self, fn, *args, **kwargs):
         # The unregistered online guide follows .to() / .cuda() / .half().
         super()._apply(fn, *args, **kwargs)
-        if getattr(self, 'selection_cfg', None) is not None and \
+        if getattr(self, 'selection_options', None) is not None and \
                 'online_guide' in self.__dict__:
             self.__dict__['online_guide']._apply(fn, *args, **kwargs)
         return self
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         if self.has_online_guide and self.guide_in_loss:
-            self.attach_online_selection(inputs, data_samples)
+            self.attach_online_selection(
+                inputs, data_samples, with_flip_mask=False)
         feats = self.extract_feat(
             inputs, *self.selection_from_samples(data_samples, inputs.device))
         losses = dict()
         if self.with_head:
             losses.update(
-                self.head.loss(feats, data_samples, train_cfg=self.train_cfg))
+                run_head(self.head.loss, feats, data_samples,
+                         train_cfg=self.train_cfg))
         return losses
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:
         assert self.with_head, (
             'The model must have head to perform prediction.')
+        flip_test = self.test_cfg.get('flip_test', False)
         if self.has_online_guide:
-            self.attach_online_selection(inputs, data_samples)
+            self.attach_online_selection(inputs, data_samples, flip_test)
         selection = self.selection_from_samples(data_samples, inputs.device)
         feats = self.extract_feat(inputs, *selection)
-        if self.test_cfg.get('flip_test', False):
+        if flip_test:
             flip_selection = self.selection_from_samples(
                 data_samples, inputs.device, FLIP_PATCH_MASK_KEY)
             if selection[0] is not None and flip_selection[0] is None:
                 raise KeyError(
                     f'flip_test is on but the samples carry no '
-                    f'{FLIP_PATCH_MASK_KEY!r}; add it to the meta_keys of '
-                    'PackPoseInputs')
+                    f'{FLIP_PATCH_MASK_KEY!r}: build it with '
+                    'SelectPatches(with_flip_mask=True) in the test pipeline '
+                    'and pack it as a meta key')
             flip_feats = self.extract_feat(inputs.flip(-1), *flip_selection)
             feats = [feats, flip_feats]
 
-        preds = self.head.predict(feats, data_samples, test_cfg=self.test_cfg)
+        preds = run_head(self.head.predict, feats, data_samples,
+                         test_cfg=self.test_cfg)
         if isinstance(preds, tuple):
             batch_pred_instances, batch_pred_fields = preds
         else:

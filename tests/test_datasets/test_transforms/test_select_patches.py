@@ -10,6 +10,10 @@ from patchsel_testing import write_annotation_guide
 from mmpose_patchsel.datasets.transforms import (GenerateGTGuideKeypoints,
                                                  LoadGuideKeypoints,
                                                  SelectPatches)
+from mmpose_patchsel.keys import (FLIP_PATCH_MASK_KEY, GUIDE_SCORES_KEY,
+                                  INPUT_GUIDE_KEYPOINTS_KEY,
+                                  INPUT_GUIDE_SCORES_KEY, PATCH_MASK_KEY)
+from mmpose_patchsel.selection import SelectionOptions
 
 INPUT_SIZE = (192, 256)
 
@@ -228,6 +232,48 @@ def test_reprs(coco_guide_file):
     assert repr(GenerateGTGuideKeypoints(0.1, 0.2)) == (
         'GenerateGTGuideKeypoints(jitter_std=0.1, drop_prob=0.2)')
     assert repr(SelectPatches(INPUT_SIZE, num_keep=96)) == (
-        "SelectPatches(input_size=(192, 256), mode='skeleton', "
-        'num_neighbours=0, num_keep=96, score_thr=0.3, skeleton_links=None, '
-        'patch_size=16, padding=2, use_udp=True)')
+        "SelectPatches(input_size=(192, 256), mode='neighbour', "
+        'num_neighbours=0, score_thr=0.3, num_keep=96, skeleton_links=None, '
+        'patch_size=16, padding=2, use_udp=True, with_flip_mask=True)')
+
+
+def test_defaults_are_the_selection_options():
+    transform = SelectPatches(INPUT_SIZE)
+    assert transform.options == SelectionOptions()
+    with pytest.raises(TypeError, match='num_neigbours'):
+        SelectPatches(INPUT_SIZE, num_neigbours=4)
+
+
+def test_flip_mask_only_when_asked(coco_root):
+    select = dict(type='SelectPatches', input_size=INPUT_SIZE, mode='skeleton')
+    with_flip = make_dataset(coco_root, pipeline(select=select))[0]
+    without = make_dataset(
+        coco_root, pipeline(select=dict(select, with_flip_mask=False)))[0]
+    assert FLIP_PATCH_MASK_KEY in with_flip
+    assert FLIP_PATCH_MASK_KEY not in without
+    np.testing.assert_array_equal(with_flip[PATCH_MASK_KEY],
+                                  without[PATCH_MASK_KEY])
+    # The keys the online guide writes too, per sample (not per instance).
+    for results in (with_flip, without):
+        assert results[PATCH_MASK_KEY].shape == (192, )
+        assert results[PATCH_MASK_KEY].dtype == bool
+        assert results[INPUT_GUIDE_KEYPOINTS_KEY].shape == (17, 2)
+        np.testing.assert_array_equal(results[INPUT_GUIDE_SCORES_KEY],
+                                      results[GUIDE_SCORES_KEY][0])
+
+
+@pytest.mark.parametrize('build,exc,words', [
+    (lambda f: LoadGuideKeypoints(f, min_iou=0), ValueError,
+     ['min_iou', '(0, 1]', 'min_iou=0']),
+    (lambda f: LoadGuideKeypoints(f, on_missing='skip'), ValueError,
+     ['on_missing', "'skip'"]),
+    (lambda f: GenerateGTGuideKeypoints(jitter_std=-1), ValueError,
+     ['jitter_std', '-1']),
+    (lambda f: GenerateGTGuideKeypoints(drop_prob='0.1'), TypeError,
+     ['drop_prob', "'0.1'"]),
+])
+def test_guide_transform_argument_errors(coco_guide_file, build, exc, words):
+    with pytest.raises(exc) as info:
+        build(str(coco_guide_file))
+    for word in words:
+        assert word in str(info.value)

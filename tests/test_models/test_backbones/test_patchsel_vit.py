@@ -9,7 +9,8 @@ import torch.nn.functional as F
 from mmengine.runner import load_checkpoint
 
 from mmpose_patchsel.models.backbones import (CheckpointMismatchError,
-                                              PatchSelViT, vit_grid_size)
+                                              PatchSelViT)
+from mmpose_patchsel.selection import PatchGrid
 
 TINY = dict(embed_dims=32, num_layers=2, num_heads=2)
 EPS = 1e-6  # LayerNorm eps of ViTPose / mmpretrain's VisionTransformer
@@ -27,6 +28,12 @@ def tiny(seed=0, **kwargs):
             if p.dim() == 1:
                 p.add_(0.1 * torch.randn_like(p))
     return model.eval()
+
+
+def vit_grid_size(size):
+    """(rows, cols) of ViTPose's 16x16 patches, padding 2, on (h, w)."""
+    grid = PatchGrid((size[1], size[0]))
+    return grid.rows, grid.cols
 
 
 def random_keep(batch, num_tokens, count, seed=0):

@@ -13,6 +13,8 @@ from mmpose.apis import MMPoseInferencer, inference_topdown, init_model
 from mmpose.registry import DATASETS, MODELS
 
 from mmpose_patchsel.apis import dump_guide
+from mmpose_patchsel.keys import SELECTION_META_KEYS
+from mmpose_patchsel.selection import SelectionOptions
 
 INPUT_SIZE = (192, 256)
 META_KEYS = ('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
@@ -78,12 +80,13 @@ def test_online_guide_equals_its_offline_dump(tiny_coco_cfg, guide_ckpt,
     offline = coco_dataset(
         coco_root,
         dict(type='LoadGuideKeypoints', guide_file=str(guide_file)),
-        dict(type='SelectPatches', input_size=INPUT_SIZE, **SELECTION))
-    offline_masks = np.stack([
-        offline[i]['data_samples'].patch_mask for i in range(len(offline))
-    ])
+        dict(type='SelectPatches', input_size=INPUT_SIZE, **SELECTION),
+        meta_keys=META_KEYS + SELECTION_META_KEYS)
+    offline = [offline[i]['data_samples'] for i in range(len(offline))]
+    offline_masks = np.stack([s.patch_mask for s in offline])
 
     model = init_model(online_cfg(tiny_coco_cfg, guide_ckpt), device='cpu')
+    model.test_cfg['flip_test'] = True
     plain = coco_dataset(coco_root)
     results = model.test_step(
         pseudo_collate([plain[i] for i in range(len(plain))]))
@@ -91,6 +94,27 @@ def test_online_guide_equals_its_offline_dump(tiny_coco_cfg, guide_ckpt,
 
     assert not online_masks.all(), 'the guide selected nothing specific'
     np.testing.assert_array_equal(online_masks, offline_masks)
+    # Both paths write the same keys, with the same shapes.
+    for off, on in zip(offline, results):
+        assert set(SELECTION_META_KEYS) <= set(off.metainfo)
+        assert set(SELECTION_META_KEYS) <= set(on.metainfo)
+        np.testing.assert_array_equal(off.patch_mask_flip,
+                                      on.patch_mask_flip.cpu().numpy())
+        for key in SELECTION_META_KEYS[2:]:
+            assert np.shape(off.metainfo[key]) == np.shape(on.metainfo[key])
+        np.testing.assert_allclose(off.patch_guide_keypoints,
+                                   on.patch_guide_keypoints, atol=1e-2)
+
+
+def test_selection_options_and_their_defaults(tiny_coco_cfg, guide_ckpt):
+    cfg = online_cfg(tiny_coco_cfg, guide_ckpt)
+    cfg.model.selection = dict()
+    model = MODELS.build(cfg.model)
+    assert model.selection_options == SelectionOptions()
+    assert model.use_udp is True
+    cfg.model.selection = dict(mode='skeleton', num_neigbours=2)
+    with pytest.raises(TypeError, match='num_neigbours'):
+        MODELS.build(cfg.model)
 
 
 def test_guide_is_frozen_and_outside_optimizer_and_state(

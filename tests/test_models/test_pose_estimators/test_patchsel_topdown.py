@@ -159,3 +159,17 @@ def test_partial_selection_in_batch_is_an_error(model, batch):
     samples[0].set_metainfo(dict(patch_mask=None))
     with pytest.raises(KeyError, match='patch_mask'):
         model(data['inputs'], samples, mode='tensor')
+
+
+def test_flip_test_without_flip_mask_names_the_key(model, batch):
+    data = model.data_preprocessor(batch, training=False)
+    samples = [s.clone() for s in data['data_samples']]
+    for sample in samples:
+        del sample.patch_mask_flip  # as SelectPatches(with_flip_mask=False)
+    model.test_cfg['flip_test'] = True
+    try:
+        with pytest.raises(KeyError, match="'patch_mask_flip'.*with_flip_"):
+            with torch.no_grad():
+                model(data['inputs'], samples, mode='predict')
+    finally:
+        model.test_cfg['flip_test'] = False
