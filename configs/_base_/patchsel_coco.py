@@ -1,17 +1,16 @@
-# Patch-selection pieces shared by the COCO configs (and the training half of
-# the OCHuman ones). Not a config on its own: it sits beside mmpose's ViTPose
-# config in a `_base_` list, so it defines only new names (mmengine refuses a
-# key that two bases both define). A config puts its own `SelectPatches`
-# between the halves of each pipeline:
+# Patch-selection pipelines of the COCO configs (and the training half of
+# the OCHuman ones). Not a config on its own: it sits beside a full config
+# in a `_base_` list, so it defines only new names (mmengine refuses a key
+# that two bases both define). A selection config picks its method's:
 #
-#   selection = dict(type='SelectPatches', input_size=(192, 256), ...)
-#   train_pipeline = [*_base_.train_pre_selection, selection,
-#                     *_base_.train_post_selection]
-#   val_pipeline = [*_base_.val_pre_selection, selection,
-#                   *_base_.val_post_selection]
+#   _base_ = ['./td-hm_patchsel-vit-base-full_8xb64-210e_coco-256x192.py',
+#             '../_base_/patchsel_coco.py']
+#   train_pipeline = _base_.patchsel_skeleton_train_pipeline
+#   val_pipeline = _base_.patchsel_skeleton_val_pipeline
 #
-# The transforms are mmpose's ViTPose ones (256x192 input, UDP) plus the guide
-# right after GetBBoxCenterScale and the patch-mask meta keys.
+# The transforms are mmpose's ViTPose ones (256x192 input, UDP) plus the
+# guide right after GetBBoxCenterScale, the selection after TopdownAffine
+# and PackPatchSelInputs (PackPoseInputs that also packs the patch masks).
 #
 # Guide. Training: the annotated keypoints with a light guide's errors
 # (GenerateGTGuideKeypoints), no guide network. Val/test: an offline guide
@@ -30,13 +29,7 @@
 # time, without editing a config:
 #   --cfg-options test_dataloader.dataset.pipeline.2.guide_file=FILE
 # (the guide is transform 2 of the val/test pipeline).
-
-# PackPoseInputs' default meta keys plus what SelectPatches writes.
-patchsel_meta_keys = ('id', 'img_id', 'img_path', 'category_id',
-                      'crowd_index', 'ori_shape', 'img_shape', 'input_size',
-                      'input_center', 'input_scale', 'flip', 'flip_direction',
-                      'flip_indices', 'raw_ann_info', 'dataset_name',
-                      'patch_mask', 'patch_mask_flip')
+_base_ = ['./patchsel_selection.py']
 
 train_pre_selection = [
     dict(type='LoadImage'),
@@ -57,7 +50,7 @@ train_post_selection = [
             input_size=(192, 256),
             heatmap_size=(48, 64),
             sigma=2)),
-    dict(type='PackPoseInputs', meta_keys=patchsel_meta_keys),
+    dict(type='PackPatchSelInputs'),
 ]
 val_pre_selection = [
     dict(type='LoadImage'),
@@ -69,6 +62,17 @@ val_pre_selection = [
         'litehrnet-18_coco_val2017_det_AP_H_56_guide.json'),
     dict(type='TopdownAffine', input_size=(192, 256), use_udp=True),
 ]
-val_post_selection = [
-    dict(type='PackPoseInputs', meta_keys=patchsel_meta_keys),
+val_post_selection = [dict(type='PackPatchSelInputs')]
+
+patchsel_skeleton_train_pipeline = [
+    *train_pre_selection, _base_.patchsel_skeleton, *train_post_selection
+]
+patchsel_skeleton_val_pipeline = [
+    *val_pre_selection, _base_.patchsel_skeleton, *val_post_selection
+]
+patchsel_neighbour4_train_pipeline = [
+    *train_pre_selection, _base_.patchsel_neighbour4, *train_post_selection
+]
+patchsel_neighbour4_val_pipeline = [
+    *val_pre_selection, _base_.patchsel_neighbour4, *val_post_selection
 ]

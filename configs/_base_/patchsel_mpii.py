@@ -1,19 +1,20 @@
 # Pieces shared by the MPII configs.
 #
-# mmpose has no ViTPose config for MPII, so an MPII config inherits mmpose's
-# ViTPose COCO config of its size (model, UDP codec, schedule, AdamW with
-# layer decay) and swaps in MPII's data settings from mmpose's
-# td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py: MpiiDataset, its pipeline
-# (RandomFlip, RandomBBoxTransform without shift, no half-body), PCKh with
-# MpiiPCKAccuracy, at ViTPose's 256x192 input; the head predicts 16 joints.
+# mmpose has no ViTPose config for MPII, so an MPII config inherits our COCO
+# full config of its size (mmpose's ViTPose config: model, UDP codec,
+# schedule, AdamW with layer decay) and swaps in MPII's data settings from
+# mmpose's td-hm_hrnet-w32_8xb64-210e_mpii-256x256.py: MpiiDataset, its
+# pipeline (RandomFlip, RandomBBoxTransform without shift, no half-body),
+# PCKh with MpiiPCKAccuracy, at ViTPose's 256x192 input; the head predicts
+# 16 joints.
 # Data as in mmpose's dataset zoo:
 #   data/mpii/annotations/{mpii_train,mpii_val}.json, mpii_gt_val.mat
 #   data/mpii/images/
 #
-# Not a config on its own: only new names, to sit beside mmpose's ViTPose
-# config in a `_base_` list. A selection config puts its SelectPatches
-# between the halves of each pipeline (see ./patchsel_coco.py); the full and
-# joint-token configs use mpii_train_pipeline / mpii_val_pipeline.
+# Not a config on its own: only new names, to sit beside the COCO full config
+# of a size in a `_base_` list (see ./patchsel_coco.py). The full and
+# joint-token configs use mpii_train_pipeline / mpii_val_pipeline, a
+# selection config its method's patchsel_<method>_{train,val}_pipeline.
 #
 # Guide. Training: the annotated keypoints with a light guide's errors
 # (GenerateGTGuideKeypoints). Val/test: an offline guide file, mmpose's MPII
@@ -28,6 +29,7 @@
 # (the guide's 256x256 crops do not matter: the file holds image
 # coordinates). Another file at test time, without editing a config:
 #   --cfg-options test_dataloader.dataset.pipeline.2.guide_file=FILE
+_base_ = ['./patchsel_selection.py']
 
 mpii_train_dataset = dict(
     type='MpiiDataset',
@@ -68,12 +70,7 @@ mpii_val_pipeline = [
     dict(type='PackPoseInputs')
 ]
 
-# With selection: PackPoseInputs' default meta keys plus SelectPatches' keys.
-patchsel_meta_keys = ('id', 'img_id', 'img_path', 'category_id',
-                      'crowd_index', 'ori_shape', 'img_shape', 'input_size',
-                      'input_center', 'input_scale', 'flip', 'flip_direction',
-                      'flip_indices', 'raw_ann_info', 'dataset_name',
-                      'patch_mask', 'patch_mask_flip')
+# With selection.
 train_pre_selection = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -85,7 +82,7 @@ train_pre_selection = [
 ]
 train_post_selection = [
     dict(type='GenerateTarget', encoder=vitpose_codec),
-    dict(type='PackPoseInputs', meta_keys=patchsel_meta_keys),
+    dict(type='PackPatchSelInputs'),
 ]
 val_pre_selection = [
     dict(type='LoadImage'),
@@ -95,6 +92,17 @@ val_pre_selection = [
         guide_file='data/mpii/guide/litehrnet-18_mpii_val_guide.json'),
     dict(type='TopdownAffine', input_size=(192, 256), use_udp=True),
 ]
-val_post_selection = [
-    dict(type='PackPoseInputs', meta_keys=patchsel_meta_keys),
+val_post_selection = [dict(type='PackPatchSelInputs')]
+
+patchsel_skeleton_train_pipeline = [
+    *train_pre_selection, _base_.patchsel_skeleton, *train_post_selection
+]
+patchsel_skeleton_val_pipeline = [
+    *val_pre_selection, _base_.patchsel_skeleton, *val_post_selection
+]
+patchsel_neighbour4_train_pipeline = [
+    *train_pre_selection, _base_.patchsel_neighbour4, *train_post_selection
+]
+patchsel_neighbour4_val_pipeline = [
+    *val_pre_selection, _base_.patchsel_neighbour4, *val_post_selection
 ]

@@ -6,10 +6,10 @@
 # ground-truth person boxes). So an OCHuman config is its COCO twin with
 # other val/test sets, and any COCO checkpoint can be tested with it.
 #
-# Not a config on its own: only new names, to sit beside mmpose's ViTPose
-# config in a `_base_` list. It extends ./patchsel_coco.py (training pieces,
-# meta keys) with OCHuman's datasets, evaluators and val/test guides. Data
-# as in mmpose's dataset zoo:
+# Not a config on its own: only new names, to sit beside a COCO config in a
+# `_base_` list. It extends ./patchsel_coco.py (training pipelines) with
+# OCHuman's datasets, evaluators and val/test pipelines. Data as in mmpose's
+# dataset zoo:
 #   data/ochuman/annotations/ochuman_coco_format_{val,test}_range_0.00_1.00.json
 #   data/ochuman/images/
 #
@@ -50,7 +50,7 @@ ochuman_test_evaluator = dict(
     ann_file='data/ochuman/annotations/'
     'ochuman_coco_format_test_range_0.00_1.00.json')
 
-# The guide of each split (transform 2 of its pipeline).
+# The guide of each split (transform 2 of its pipeline); training is COCO's.
 val_pre_selection = [
     dict(type='LoadImage'),
     dict(type='GetBBoxCenterScale'),
@@ -68,4 +68,19 @@ test_pre_selection = [
         guide_file='data/ochuman/guide/'
         'litehrnet-18_ochuman_test_gt-bbox_guide.json'),
     dict(type='TopdownAffine', input_size=(192, 256), use_udp=True),
+]
+
+patchsel_skeleton_val_pipeline = [
+    *val_pre_selection, _base_.patchsel_skeleton, *_base_.val_post_selection
+]
+patchsel_skeleton_test_pipeline = [
+    *test_pre_selection, _base_.patchsel_skeleton, *_base_.val_post_selection
+]
+patchsel_neighbour4_val_pipeline = [
+    *val_pre_selection, _base_.patchsel_neighbour4,
+    *_base_.val_post_selection
+]
+patchsel_neighbour4_test_pipeline = [
+    *test_pre_selection, _base_.patchsel_neighbour4,
+    *_base_.val_post_selection
 ]

@@ -1,6 +1,6 @@
 # Patch-selection pieces of the SYNTHETIC accuracy benchmark's configs (see
-# configs/synthetic): configs/_base_/patchsel_coco.py (meta keys, target and
-# packing halves) with the synthetic data's own first halves. Augmentation is
+# configs/synthetic): configs/_base_/patchsel_coco.py (target and packing
+# halves) with the synthetic data's own first halves. Augmentation is
 # milder than ViTPose's (a from-scratch run of minutes, not 210 epochs) and
 # the same as the full model's. Guide: annotations with jitter in training;
 # at val/test the benchmark's own trained LiteHRNet-18, dumped by
@@ -27,4 +27,20 @@ val_pre_selection = [
         type='LoadGuideKeypoints',
         guide_file='data/synthetic_pose/guide/litehrnet-18_val.json'),
     dict(type='TopdownAffine', input_size=(192, 256), use_udp=True),
+]
+
+patchsel_skeleton_train_pipeline = [
+    *train_pre_selection, _base_.patchsel_skeleton,
+    *_base_.train_post_selection
+]
+patchsel_skeleton_val_pipeline = [
+    *val_pre_selection, _base_.patchsel_skeleton, *_base_.val_post_selection
+]
+patchsel_neighbour4_train_pipeline = [
+    *train_pre_selection, _base_.patchsel_neighbour4,
+    *_base_.train_post_selection
+]
+patchsel_neighbour4_val_pipeline = [
+    *val_pre_selection, _base_.patchsel_neighbour4,
+    *_base_.val_post_selection
 ]

@@ -1,9 +1,10 @@
 # ViTPose-B on COCO with learnable joint tokens (Kinfu & Vidal, BMVC 2023,
-# The full config of this size plus a backbone that drops patches itself:
-# same estimator, schedule and data.
-# attention they receive, and 70 % of them survive after blocks 3, 6 and 9
-# (0-based), 192 -> 135 -> 95 -> 67 tokens. No guide, so no selection
-# transforms: the pipelines are mmpose's ViTPose-B ones, inherited.
+# guide-free selection): the full config of this size plus a backbone that
+# drops patches itself; same estimator, schedule and data. Patch tokens are
+# ranked by the attention the joint tokens give them, and 70 % of them
+# survive after blocks 3, 6 and 9 (0-based), 192 -> 135 -> 95 -> 67 tokens.
+# No guide, so no selection transforms: the pipelines are mmpose's ViTPose-B
+# ones, inherited.
 _base_ = ['./td-hm_patchsel-vit-base-full_8xb64-210e_coco-256x192.py']
 
 model = dict(

@@ -34,7 +34,3 @@ param_scheduler = [
         gamma=0.1,
         by_epoch=True)
 ]
-
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
-visualizer = dict(type='PatchSelLocalVisualizer')

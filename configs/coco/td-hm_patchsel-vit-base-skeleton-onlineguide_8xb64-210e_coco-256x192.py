@@ -8,35 +8,13 @@
 # Training: the annotations with jitter (GenerateGTGuideKeypoints) in the
 # pipeline, as there; val/test: mmpose's ViTPose pipelines, inherited.
 _base_ = [
-    'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_ViTPose-base_8xb64-210e_coco-256x192.py',
+    './td-hm_patchsel-vit-base-full_8xb64-210e_coco-256x192.py',
     '../_base_/patchsel_coco.py'
 ]
 
-custom_imports = dict(
-    imports=[
-        'mmpose.engine.optim_wrappers.layer_decay_optim_wrapper',
-        'mmpose_patchsel'
-    ],
-    allow_failed_imports=False)
-
 model = dict(
-    type='PatchSelTopdownEstimator',
     # The skeleton the online selection follows (mmpose's COCO metainfo).
     metainfo=dict(from_file='configs/_base_/datasets/coco.py'),
-    backbone=dict(
-        _delete_=True,
-        type='PatchSelViT',
-        arch='base',
-        img_size=(256, 192),
-        patch_size=16,
-        patch_padding=2,
-        qkv_bias=True,
-        drop_path_rate=0.3,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'v1/pretrained_models/mae_pretrain_vit_base_20230913.pth')),
     guide=dict(
         config='mmpose::body_2d_keypoint/topdown_heatmap/coco/'
         'td-hm_litehrnet-18_8xb64-210e_coco-256x192.py',
@@ -51,19 +29,5 @@ model = dict(
         use_udp=True))
 
 # Training selects in the pipeline, from the annotations (no guide network).
-selection = dict(
-    type='SelectPatches',
-    input_size=(192, 256),
-    mode='skeleton',
-    num_neighbours=0,
-    num_keep=None,
-    score_thr=0.3,
-    use_udp=True)
-train_pipeline = [
-    *_base_.train_pre_selection, selection, *_base_.train_post_selection
-]
+train_pipeline = _base_.patchsel_skeleton_train_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
-visualizer = dict(type='PatchSelLocalVisualizer')

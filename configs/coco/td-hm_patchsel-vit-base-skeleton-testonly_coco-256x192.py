@@ -29,7 +29,3 @@ train_dataloader = None
 train_cfg = None
 optim_wrapper = None
 param_scheduler = None
-
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
-visualizer = dict(type='PatchSelLocalVisualizer')

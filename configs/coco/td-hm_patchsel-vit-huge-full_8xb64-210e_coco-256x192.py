@@ -17,22 +17,11 @@ custom_imports = dict(
 
 model = dict(
     type='PatchSelTopdownEstimator',
+    # mmpose's ViTPose-H backbone arguments, inherited, for PatchSelViT.
     backbone=dict(
-        _delete_=True,
         type='PatchSelViT',
-        arch='huge',
-        img_size=(256, 192),
-        patch_size=16,
-        patch_padding=2,
-        qkv_bias=True,
-        drop_path_rate=0.55,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'v1/pretrained_models/mae_pretrain_vit_huge_20230913.pth',
-            # No-op for 16x16 kernels; pads MAE-H/14 ones as ViTPose does.
-            patch_kernel_resize='pad')))
+        # No-op for 16x16 kernels; pads MAE-H/14 ones as ViTPose does.
+        init_cfg=dict(patch_kernel_resize='pad')))
 
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
+# Why this visualizer: see the ViT-B full config.
 visualizer = dict(type='PatchSelLocalVisualizer')

@@ -8,22 +8,8 @@ _base_ = [
     '../_base_/patchsel_coco.py'
 ]
 
-# Skeleton selection: the cells crossed by the limbs of the dataset's
-# skeleton between confident guide keypoints.
-selection = dict(
-    type='SelectPatches',
-    input_size=(192, 256),
-    mode='skeleton',
-    num_neighbours=0,
-    num_keep=None,
-    score_thr=0.3,
-    use_udp=True)
-train_pipeline = [
-    *_base_.train_pre_selection, selection, *_base_.train_post_selection
-]
-val_pipeline = [
-    *_base_.val_pre_selection, selection, *_base_.val_post_selection
-]
+train_pipeline = _base_.patchsel_skeleton_train_pipeline
+val_pipeline = _base_.patchsel_skeleton_val_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

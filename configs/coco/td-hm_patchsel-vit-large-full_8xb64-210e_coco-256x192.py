@@ -17,20 +17,8 @@ custom_imports = dict(
 
 model = dict(
     type='PatchSelTopdownEstimator',
-    backbone=dict(
-        _delete_=True,
-        type='PatchSelViT',
-        arch='large',
-        img_size=(256, 192),
-        patch_size=16,
-        patch_padding=2,
-        qkv_bias=True,
-        drop_path_rate=0.5,
-        init_cfg=dict(
-            type='Pretrained',
-            checkpoint='https://download.openmmlab.com/mmpose/'
-            'v1/pretrained_models/mae_pretrain_vit_large_20230913.pth')))
+    # mmpose's ViTPose-L backbone arguments, inherited, for PatchSelViT.
+    backbone=dict(type='PatchSelViT'))
 
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
+# Why this visualizer: see the ViT-B full config.
 visualizer = dict(type='PatchSelLocalVisualizer')

@@ -11,16 +11,10 @@ model = dict(
         type='JointTokenPatchSelViT',
         num_joints=17,
         prune_after=(6, 12, 18),
-        # The target rate; the hook below ramps the training rate to it.
         keep_rate=0.7,
-        # None: eval uses keep_rate. Set it to test at another rate.
         test_keep_rate=None))
-# The MAE weights of the full config have no joint_tokens; they keep their
-# N(0, .02) initialisation and land in the last layer-decay group.
-
-# Keep every patch while the joint tokens learn where to look, then lower
-# the rate to keep_rate along a cosine (our choice; the schedule is not given
-# in the paper).
+# The keep rates, their schedule and the joint tokens' initialisation are
+# explained in the COCO ViT-B joint-token config.
 custom_hooks = [
     dict(type='SyncBuffersHook'),
     dict(type='JointTokenKeepRateHook', warmup=5, ramp=30, by_epoch=True)

@@ -9,23 +9,8 @@ _base_ = [
     '../_base_/patchsel_coco.py'
 ]
 
-# Neighbour selection: the cells of the confident guide keypoints and
-# their 4 nearest neighbours each (n = 4: about a quarter of the 192
-# patches on COCO, see the README's selection table).
-selection = dict(
-    type='SelectPatches',
-    input_size=(192, 256),
-    mode='neighbour',
-    num_neighbours=4,
-    num_keep=None,
-    score_thr=0.3,
-    use_udp=True)
-train_pipeline = [
-    *_base_.train_pre_selection, selection, *_base_.train_post_selection
-]
-val_pipeline = [
-    *_base_.val_pre_selection, selection, *_base_.val_post_selection
-]
+train_pipeline = _base_.patchsel_neighbour4_train_pipeline
+val_pipeline = _base_.patchsel_neighbour4_val_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader

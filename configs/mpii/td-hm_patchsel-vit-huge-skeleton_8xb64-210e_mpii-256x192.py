@@ -3,31 +3,10 @@
 # file at val/test; how to write it: configs/_base_/patchsel_mpii.py.
 # The ViT-H full config plus the selection: same backbone, estimator,
 # schedule and data; only the patches the ViT sees differ.
-_base_ = [
-    './td-hm_patchsel-vit-huge-full_8xb64-210e_mpii-256x192.py'
-]
+_base_ = ['./td-hm_patchsel-vit-huge-full_8xb64-210e_mpii-256x192.py']
 
-# Skeleton selection: the cells crossed by the limbs of the dataset's
-# skeleton between confident guide keypoints.
-selection = dict(
-    type='SelectPatches',
-    input_size=(192, 256),
-    mode='skeleton',
-    num_neighbours=0,
-    num_keep=None,
-    score_thr=0.3,
-    use_udp=True)
-train_pipeline = [
-    *_base_.train_pre_selection, selection, *_base_.train_post_selection
-]
-val_pipeline = [
-    *_base_.val_pre_selection, selection, *_base_.val_post_selection
-]
-train_dataloader = dict(
-    dataset=dict(_base_.mpii_train_dataset, pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(_base_.mpii_val_dataset, pipeline=val_pipeline))
+train_pipeline = _base_.patchsel_skeleton_train_pipeline
+val_pipeline = _base_.patchsel_skeleton_val_pipeline
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='MpiiPCKAccuracy')
-test_evaluator = val_evaluator
-default_hooks = dict(checkpoint=dict(save_best='PCK'))

@@ -1,4 +1,5 @@
-# ViTPose-B on OCHuman (trained on COCO) with learnable joint tokens (guide-free selection):
+# ViTPose-B on OCHuman (trained on COCO) with learnable joint tokens (guide-free
+# selection):
 # the COCO config of the same model, validated and tested on OCHuman
 # (configs/_base_/patchsel_ochuman.py); any checkpoint of that COCO
 # config can be tested with it.

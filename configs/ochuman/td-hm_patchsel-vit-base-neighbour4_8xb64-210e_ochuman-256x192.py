@@ -6,35 +6,12 @@
 # file at val/test; how to write it: configs/_base_/patchsel_ochuman.py.
 # The ViT-B full config plus the selection: same backbone, estimator,
 # schedule and data; only the patches the ViT sees differ.
-_base_ = [
-    './td-hm_patchsel-vit-base-full_8xb64-210e_ochuman-256x192.py'
-]
+_base_ = ['./td-hm_patchsel-vit-base-full_8xb64-210e_ochuman-256x192.py']
 
-# Neighbour selection: the cells of the confident guide keypoints and
-# their 4 nearest neighbours each (n = 4: about a quarter of the 192
-# patches on COCO, see the README's selection table).
-selection = dict(
-    type='SelectPatches',
-    input_size=(192, 256),
-    mode='neighbour',
-    num_neighbours=4,
-    num_keep=None,
-    score_thr=0.3,
-    use_udp=True)
-train_pipeline = [
-    *_base_.train_pre_selection, selection, *_base_.train_post_selection
-]
-val_pipeline = [
-    *_base_.val_pre_selection, selection, *_base_.val_post_selection
-]
-test_pipeline = [
-    *_base_.test_pre_selection, selection, *_base_.val_post_selection
-]
 # Training on COCO train2017, as the COCO config.
+train_pipeline = _base_.patchsel_neighbour4_train_pipeline
+val_pipeline = _base_.patchsel_neighbour4_val_pipeline
+test_pipeline = _base_.patchsel_neighbour4_test_pipeline
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-val_dataloader = dict(
-    dataset=dict(_base_.ochuman_val_dataset, pipeline=val_pipeline))
-test_dataloader = dict(
-    dataset=dict(_base_.ochuman_test_dataset, pipeline=test_pipeline))
-val_evaluator = _base_.ochuman_val_evaluator
-test_evaluator = _base_.ochuman_test_evaluator
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = dict(dataset=dict(pipeline=test_pipeline))

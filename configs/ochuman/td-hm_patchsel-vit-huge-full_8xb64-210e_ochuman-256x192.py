@@ -1,4 +1,5 @@
-# ViTPose-H on OCHuman (trained on COCO) with no patch selection (the full-model baseline):
+# ViTPose-H on OCHuman (trained on COCO) with no patch selection (the full-model
+# baseline):
 # the COCO config of the same model, validated and tested on OCHuman
 # (configs/_base_/patchsel_ochuman.py); any checkpoint of that COCO
 # config can be tested with it.

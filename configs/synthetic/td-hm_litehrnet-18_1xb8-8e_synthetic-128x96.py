@@ -6,7 +6,8 @@
 # = 8 ViT pixels, half a 16x16 patch.
 _base_ = [
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_litehrnet-18_8xb64-210e_coco-256x192.py'
+    'td-hm_litehrnet-18_8xb64-210e_coco-256x192.py',
+    '../_base_/synthetic_pose.py'
 ]
 
 custom_imports = dict(imports=['mmpose_patchsel'], allow_failed_imports=False)
@@ -52,32 +53,18 @@ val_pipeline = [
     dict(type='PackPoseInputs')
 ]
 
-data_root = 'data/synthetic_pose/'
-dataset_meta = dict(from_file='configs/_base_/datasets/coco.py')
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
     persistent_workers=True,
-    dataset=dict(
-        data_root=data_root,
-        metainfo=dataset_meta,
-        ann_file='annotations/synthetic_pose_train.json',
-        data_prefix=dict(img='images/'),
-        pipeline=train_pipeline))
+    dataset=dict(_base_.synthetic_train_dataset, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     num_workers=1,
     persistent_workers=True,
-    dataset=dict(
-        data_root=data_root,
-        metainfo=dataset_meta,
-        ann_file='annotations/synthetic_pose_val.json',
-        bbox_file=None,
-        data_prefix=dict(img='images/'),
-        pipeline=val_pipeline))
+    dataset=dict(_base_.synthetic_val_dataset, pipeline=val_pipeline))
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root +
-                     'annotations/synthetic_pose_val.json')
+val_evaluator = _base_.synthetic_evaluator
 test_evaluator = val_evaluator
 
 visualizer = dict(type='PatchSelLocalVisualizer')

@@ -7,7 +7,8 @@
 # from ViTPose weights.
 _base_ = [
     'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-    'td-hm_ViTPose-small-simple_8xb64-210e_coco-256x192.py'
+    'td-hm_ViTPose-small-simple_8xb64-210e_coco-256x192.py',
+    '../_base_/synthetic_pose.py'
 ]
 
 custom_imports = dict(
@@ -71,32 +72,18 @@ train_pipeline = [
     dict(type='GenerateTarget', encoder=codec),
     dict(type='PackPoseInputs')
 ]
-data_root = 'data/synthetic_pose/'
-dataset_meta = dict(from_file='configs/_base_/datasets/coco.py')
 train_dataloader = dict(
     batch_size=8,
     num_workers=1,
     persistent_workers=True,
-    dataset=dict(
-        data_root=data_root,
-        metainfo=dataset_meta,
-        ann_file='annotations/synthetic_pose_train.json',
-        data_prefix=dict(img='images/'),
-        pipeline=train_pipeline))
+    dataset=dict(_base_.synthetic_train_dataset, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=32,
     num_workers=1,
     persistent_workers=True,
-    dataset=dict(
-        data_root=data_root,
-        metainfo=dataset_meta,
-        ann_file='annotations/synthetic_pose_val.json',
-        # Ground-truth person boxes: no detector is trained here.
-        bbox_file=None,
-        data_prefix=dict(img='images/')))
+    dataset=_base_.synthetic_val_dataset)
 test_dataloader = val_dataloader
-val_evaluator = dict(ann_file=data_root +
-                     'annotations/synthetic_pose_val.json')
+val_evaluator = _base_.synthetic_evaluator
 test_evaluator = val_evaluator
 
 visualizer = dict(type='PatchSelLocalVisualizer')

@@ -4,10 +4,6 @@
 # -> ViT on kept patches -> heatmaps). The demo fills in the checkpoint.
 _base_ = ['./td-hm_vit-tiny-guide_coco-testdata-256x192.py']
 
-meta_keys = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index',
-             'ori_shape', 'img_shape', 'input_size', 'input_center',
-             'input_scale', 'flip', 'flip_direction', 'flip_indices',
-             'raw_ann_info', 'dataset_name', 'patch_mask', 'patch_mask_flip')
 selection = dict(mode='skeleton', num_neighbours=4, score_thr=0.3)
 
 model = dict(
@@ -31,6 +27,6 @@ train_pipeline = [
     dict(type='TopdownAffine', input_size=(192, 256), use_udp=True),
     dict(type='SelectPatches', input_size=(192, 256), **selection),
     dict(type='GenerateTarget', encoder=codec),
-    dict(type='PackPoseInputs', meta_keys=meta_keys)
+    dict(type='PackPatchSelInputs')
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

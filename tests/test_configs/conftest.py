@@ -71,6 +71,7 @@ def config_testdata(testdata_root: Path,
         'CocoDataset': ('coco', 'test_coco.json'),
         'MpiiDataset': ('mpii', 'test_mpii.json'),
         'OCHumanDataset': ('ochuman', 'test_ochuman.json'),
+        'CrowdPoseDataset': ('crowdpose', 'test_crowdpose.json'),
     }
     data = {}
     for dataset_type, (name, ann_file) in specs.items():

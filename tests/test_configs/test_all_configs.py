@@ -2,13 +2,13 @@
 
 The configs are found, not listed, so a new one cannot land untested. Each
 is read with ``Config.fromfile``, pointed at mmpose's own test images of its
-dataset (COCO, MPII; OCHuman for the val/test side of the OCHuman configs,
-which train on COCO), its model built without pretrained weights, and run
-once in ``loss`` mode on a batch from its own train pipeline and once in
-``predict`` mode on a batch from its own test pipeline. An offline guide
-file is replaced by one written from the annotations; an online guide gets
-fixed random weights. Batches hold 2 persons (1 for ViT-L/H, to keep the
-CPU time bearable); ``loss`` runs without gradients (training itself is
+dataset (COCO, MPII, CrowdPose; OCHuman for the val/test side of the OCHuman
+configs, which train on COCO), its model built without pretrained weights,
+and run once in ``loss`` mode on a batch from its own train pipeline and
+once in ``predict`` mode on a batch from its own test pipeline. An offline
+guide file is replaced by one written from the annotations; an online guide
+gets fixed random weights. Batches hold 2 persons (1 for ViT-L/H, to keep
+the CPU time bearable); ``loss`` runs without gradients (training itself is
 covered by test_mim_configs.py and the package's own tests).
 
 A second, cheap check per config asserts what the configs promise: the
@@ -42,13 +42,16 @@ SIZES = ('small', 'base', 'large', 'huge')
 NAME = re.compile(r'td-hm_patchsel-vit-(?P<size>small|base|large|huge)-'
                   r'(?P<variant>full|neighbour4|skeleton|jointtokens)'
                   r'(?P<extra>-[a-z-]+)?_(?:8xb64-\d+e_)?'
-                  r'(?P<dataset>coco|mpii|ochuman)-256x192\.py$')
+                  r'(?P<dataset>coco|mpii|ochuman|crowdpose)-256x192\.py$')
 # mmpose's ViTPose configs and model zoo, per size.
 MMPOSE_VITPOSE = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
                   'td-hm_ViTPose-{}_8xb64-210e_coco-256x192.py')
-MAE = ('https://download.openmmlab.com/mmpose/v1/pretrained_models/'
-       'mae_pretrain_vit_{}_20230913.pth')
-DROP_PATH = dict(small=0.1, base=0.3, large=0.5, huge=0.55)
+# mmpose's own CrowdPose config: the data and metric settings ours follow.
+MMPOSE_CROWDPOSE = ('body_2d_keypoint/topdown_heatmap/crowdpose/'
+                    'td-hm_res50_8xb64-210e_crowdpose-256x192.py')
+JOINTS = dict(coco=17, mpii=16, ochuman=17, crowdpose=14)
+JOINT_TOKEN_ARGS = ('num_joints', 'prune_after', 'keep_rate',
+                    'test_keep_rate')
 DEPTH = dict(small=12, base=12, large=24, huge=32)
 GRID = (16, 12)  # 256x192, patch 16, padding 2
 SELECTING = ('LoadGuideKeypoints', 'GenerateGTGuideKeypoints',
@@ -178,21 +181,24 @@ def test_config_states_what_it_promises(config):
     backbone = model.backbone
     assert backbone.type == ('JointTokenPatchSelViT' if variant ==
                              'jointtokens' else 'PatchSelViT')
-    assert backbone.arch == size
-    assert backbone.drop_path_rate == DROP_PATH[size]
-    assert tuple(backbone.img_size) == (256, 192)
-    assert backbone.patch_size == 16 and backbone.patch_padding == 2
-    assert backbone.qkv_bias is True
+    # mmpose's ViTPose backbone arguments of that size, inherited as they
+    # are (no _delete_): only the type and the joint tokens' own are ours.
+    expect = dict(strip_scope(vitpose.model.backbone), type=backbone.type)
     if extra in ('-testonly', '-from-vitpose'):
-        assert backbone.init_cfg is None
+        expect['init_cfg'] = None
         assert cfg.load_from == vitpose_weights(size)
     else:
-        assert backbone.init_cfg.checkpoint == MAE.format(size)
+        if size == 'huge':  # pads MAE-H/14 kernels as ViTPose does
+            expect['init_cfg'] = dict(expect['init_cfg'],
+                                      patch_kernel_resize='pad')
         assert cfg.get('load_from') is None
+    own = {k: v for k, v in strip_scope(backbone).items()
+           if k not in JOINT_TOKEN_ARGS}
+    assert own == strip_scope(expect)
     assert strip_scope(model.data_preprocessor) == \
         strip_scope(vitpose.model.data_preprocessor)
     assert strip_scope(model.test_cfg) == strip_scope(vitpose.model.test_cfg)
-    joints = 16 if dataset == 'mpii' else 17
+    joints = JOINTS[dataset]
     expect_head = dict(strip_scope(vitpose.model.head), out_channels=joints)
     assert strip_scope(model.head) == expect_head
     if variant == 'jointtokens':
@@ -202,6 +208,7 @@ def test_config_states_what_it_promises(config):
         assert 'JointTokenKeepRateHook' in hooks
 
     # Data where mmpose keeps it.
+    crowdpose = Config.fromfile(MMPOSE_CONFIGS / MMPOSE_CROWDPOSE)
     loaders = {
         s: cfg[f'{s}_dataloader']
         for s in ('train', 'val', 'test')
@@ -210,19 +217,26 @@ def test_config_states_what_it_promises(config):
     expect_type = dict(
         coco=('CocoDataset', 'CocoDataset'),
         mpii=('MpiiDataset', 'MpiiDataset'),
-        ochuman=('CocoDataset', 'OCHumanDataset'))[dataset]
+        ochuman=('CocoDataset', 'OCHumanDataset'),
+        crowdpose=('CrowdPoseDataset', 'CrowdPoseDataset'))[dataset]
     for split, loader in loaders.items():
         ds = loader.dataset
         dtype = expect_type[split != 'train']
         assert ds.type == dtype, (split, ds.type)
         root = {'CocoDataset': 'data/coco/', 'MpiiDataset': 'data/mpii/',
-                'OCHumanDataset': 'data/ochuman/'}[dtype]
+                'OCHumanDataset': 'data/ochuman/',
+                'CrowdPoseDataset': 'data/crowdpose/'}[dtype]
         assert ds.data_root == root, (split, ds.data_root)
         if dtype == 'OCHumanDataset':
             assert ds.ann_file == (
                 f'annotations/ochuman_coco_format_{split}_range_0.00_1.00'
                 '.json')
             assert ds.bbox_file is None
+        if dtype == 'CrowdPoseDataset':  # as mmpose's CrowdPose config
+            theirs = crowdpose.get(f'{split}_dataloader').dataset
+            for key in ('data_mode', 'ann_file', 'bbox_file', 'data_prefix',
+                        'test_mode'):
+                assert ds.get(key) == theirs.get(key), (split, key)
         if dtype == 'MpiiDataset' and split != 'train':
             assert ds.headbox_file == 'data/mpii/annotations/mpii_gt_val.mat'
             assert ds.get('bbox_file') is None
@@ -230,13 +244,16 @@ def test_config_states_what_it_promises(config):
         evaluator = cfg[f'{split}_evaluator']
         if dataset == 'mpii':
             assert strip_scope(evaluator) == dict(type='MpiiPCKAccuracy')
+        elif dataset == 'crowdpose':  # use_area=False, keypoints_crowd
+            assert strip_scope(evaluator) == \
+                strip_scope(crowdpose[f'{split}_evaluator'])
         else:
             assert evaluator.type == 'CocoMetric'
             assert evaluator.ann_file.startswith(
                 'data/' + ('ochuman/' if dataset == 'ochuman' else 'coco/'))
             assert evaluator.ann_file.endswith(loaders[split].dataset.ann_file)
-    assert cfg.default_hooks.checkpoint.save_best == (
-        'PCK' if dataset == 'mpii' else 'coco/AP')
+    assert cfg.default_hooks.checkpoint.save_best == dict(
+        mpii='PCK', crowdpose='crowdpose/AP').get(dataset, 'coco/AP')
 
     # Guide and selection.
     pipes = pipelines(cfg)
@@ -269,31 +286,17 @@ def test_config_states_what_it_promises(config):
         affine = pipe[names.index('TopdownAffine')]
         assert tuple(affine.input_size) == tuple(cfg.codec.input_size)
         assert affine.use_udp is True
-        pack = pipe[names.index('PackPoseInputs')]
-        assert {'patch_mask', 'patch_mask_flip'} <= set(pack.meta_keys)
+        # Packed with the selection's meta keys, none listed in the config.
+        assert strip_scope(pipe[-1]) == dict(type='PackPatchSelInputs')
+        assert 'PackPoseInputs' not in names
         if guide == 'LoadGuideKeypoints':
             guide_file = pipe[names.index(guide)].guide_file
-            expect_dir = 'data/ochuman/guide/' if dataset == 'ochuman' \
-                else f'data/{dataset}/guide/'
-            assert guide_file.startswith(expect_dir), guide_file
+            assert guide_file.startswith(f'data/{dataset}/guide/'), guide_file
             assert f'_{split}' in guide_file or dataset != 'ochuman'
     if online:
         assert strip_scope(model.selection) == {
             k: v for k, v in options.items()
         }
-
-
-def test_hand_written_vit_b_skeleton_matches_the_shared_pieces():
-    """The first config predates configs/_base_/patchsel_coco.py and spells
-    its pipelines out; they must stay what the shared pieces give."""
-    written = load('configs/coco/'
-                   'td-hm_patchsel-vit-base-skeleton_8xb64-210e_coco-256x192.py')
-    composed = load('configs/coco/'
-                    'td-hm_patchsel-vit-small-skeleton_8xb64-210e_coco-'
-                    '256x192.py')
-    for split in ('train', 'val', 'test'):
-        assert strip_scope(pipelines(written)[split]) == \
-            strip_scope(pipelines(composed)[split])
 
 
 # ---------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """``mim train`` then ``mim test`` with the shipped configs, as a user runs
-them: one COCO, one MPII and one OCHuman config, pointed at mmpose's test
-images with ``--cfg-options`` only. They are the ViT-S configs (the smallest
-of the shipped sizes; no arch override needed), without the MAE download
+them: one COCO, one MPII, one OCHuman and one CrowdPose config, pointed at
+mmpose's test images with ``--cfg-options`` only. They are the ViT-S configs
+(the smallest of the shipped sizes; CrowdPose ships ViT-B only and runs as
+ViT-S through ``--cfg-options``), without the MAE download
 (``model.backbone.init_cfg=None``), trained for two iterations (2 batches
 of 2 persons, one epoch) and validated, then tested from the checkpoint.
 
@@ -29,7 +30,13 @@ CASES = {
     'ochuman': ('configs/ochuman/'
                 'td-hm_patchsel-vit-small-skeleton_8xb64-210e_ochuman-'
                 '256x192.py', r'coco/AP: (-?[0-9.]+)'),
+    # mmpose's crowd metric: AP(H) exists only with iou_type keypoints_crowd
+    'crowdpose': ('configs/crowdpose/td-hm_patchsel-vit-base-skeleton_'
+                  '8xb64-210e_crowdpose-256x192.py',
+                  r'crowdpose/AP\(H\): (-?[0-9.]+)'),
 }
+# As ViT-S (the arch of mmpose's ViTPose-S config, 384 channels).
+SMALL = {'model.backbone.arch': 'small', 'model.head.in_channels': 384}
 TESTONLY = ('configs/coco/'
             'td-hm_patchsel-vit-base-skeleton-testonly_coco-256x192.py')
 # mmengine's warning when a checkpoint does not fit the model.
@@ -99,13 +106,16 @@ def test_mim_train_then_test(dataset, config_testdata, tmp_path):
     own = config_testdata[{
         'coco': 'CocoDataset',
         'mpii': 'MpiiDataset',
-        'ochuman': 'OCHumanDataset'
+        'ochuman': 'OCHumanDataset',
+        'crowdpose': 'CrowdPoseDataset',
     }[dataset]]
-    train_files = own if dataset == 'mpii' else coco  # OCHuman trains on COCO
+    # OCHuman trains on COCO
+    train_files = coco if dataset in ('coco', 'ochuman') else own
     evaluation = {
         **data_options('val', own, guide=True),
         **data_options('test', own, guide=True),
         **eval_options(dataset, own),
+        **(SMALL if 'vit-base' in config else {}),
     }
     train = {
         **data_options('train', train_files, guide=False),
@@ -145,8 +155,7 @@ def test_mim_test_a_vitpose_checkpoint_with_selection(
         **data_options('val', coco, guide=True),
         **data_options('test', coco, guide=True),
         **eval_options('coco', coco),
-        'model.backbone.arch': 'small',
-        'model.head.in_channels': 384,
+        **SMALL,
     }
     out = mim('test', 'mmpose', str(PROJECT_ROOT / TESTONLY), '--checkpoint',
               str(ckpt), '--launcher', 'none', '--work-dir',

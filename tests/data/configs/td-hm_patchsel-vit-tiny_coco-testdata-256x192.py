@@ -55,6 +55,5 @@ test_dataloader = val_dataloader
 val_evaluator = dict(ann_file=data_root + 'test_coco.json')
 test_evaluator = val_evaluator
 
-# mmpose 1.3.2's PoseLocalVisualizer cannot draw keypoints under numpy 2
-# (OpenCV backend); this subclass can, and also draws kept patches.
+# Draws under numpy 2 (see configs/coco's ViT-B full config).
 visualizer = dict(type='PatchSelLocalVisualizer')

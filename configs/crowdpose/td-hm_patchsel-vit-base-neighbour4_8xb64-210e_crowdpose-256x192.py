@@ -1,0 +1,13 @@
+# ViTPose-B on CrowdPose with neighbour patch selection, n = 4
+# (Kinfu & Vidal, BMVC 2023).
+# Guide: the annotations with jitter in training, an offline ResNet-50 guide
+# file at test; how to write it: configs/_base_/patchsel_crowdpose.py.
+# The ViT-B full config plus the selection: same backbone, estimator,
+# schedule and data; only the patches the ViT sees differ.
+_base_ = ['./td-hm_patchsel-vit-base-full_8xb64-210e_crowdpose-256x192.py']
+
+train_pipeline = _base_.patchsel_neighbour4_train_pipeline
+val_pipeline = _base_.patchsel_neighbour4_val_pipeline
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
+test_dataloader = val_dataloader
