@@ -22,8 +22,6 @@ import argparse
 import ctypes
 import os
 import platform
-import statistics
-import time
 from typing import Callable, Optional
 
 import torch
@@ -31,7 +29,8 @@ from mmengine.config import Config, DictAction
 from mmpose.apis import init_model
 from mmpose.structures import PoseDataSample
 
-from mmpose_patchsel.analysis import keep_rates_to_measure
+from mmpose_patchsel.analysis import at_keep_rate, measured_keep_rates
+from mmpose_patchsel.analysis import median_times
 from mmpose_patchsel.models.pose_estimators import OnlineGuide
 
 
@@ -93,17 +92,6 @@ def peak_mib(device: torch.device, baseline: Optional[int]) -> float:
         hwm - baseline) / 1024
 
 
-def timed(fn: Callable, device: torch.device) -> float:
-    """Seconds of one call of ``fn``."""
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    fn()
-    if device.type == 'cuda':
-        torch.cuda.synchronize(device)
-    return time.perf_counter() - start
-
-
 def peak_memory(fn: Callable, device: torch.device) -> float:
     """Peak memory growth (MiB) during one call of ``fn``."""
     baseline = reset_peak(device)
@@ -157,7 +145,7 @@ def main():
         samples = [PoseDataSample(metainfo=dict(flip_indices=list(
             range(model.head.out_channels))))] * args.batch_size
         guide_fn = lambda: guide(inputs, samples, (w, h))  # noqa: E731
-    rates = keep_rates_to_measure(backbone, args.keep_rate)
+    rates = measured_keep_rates(backbone, args.keep_rate)
 
     # (name, tokens, keep indices, keep rate of a self-pruning backbone)
     settings = [('full', num_patches, None, 1.0)]
@@ -166,46 +154,34 @@ def main():
                          random_keep(args.batch_size, num_patches, k,
                                      device), 1.0))
     for rate in rates:
-        backbone.keep_rate = rate
-        counts = backbone.patch_token_counts()
+        counts = backbone.patch_token_counts(keep_rate=rate)
         settings.append((f'rate={rate:g}', sum(counts) / len(counts), None,
                          rate))
 
-    def calls(setting):
-        _, _, keep, rate = setting
-        if hasattr(backbone, 'keep_rate'):
-            backbone.keep_rate = rate
-        return (lambda: backbone(inputs, keep)), (lambda: whole(keep))
+    def at_rate(rate: float, fn: Callable) -> Callable:
+        def call():
+            with at_keep_rate(backbone, rate):
+                return fn()
+        return call
 
-    # Settings are timed in rotation, so load from other processes spreads
-    # over all of them instead of skewing one.
-    times = {name: ([], []) for name, *_ in settings}
-    guide_times = []
+    calls, whole_calls = {}, {}
+    for name, _, keep, rate in settings:
+        calls[name, 'backbone'] = at_rate(
+            rate, lambda keep=keep: backbone(inputs, keep))
+        whole_calls[name] = calls[name, 'model'] = at_rate(
+            rate, lambda keep=keep: whole(keep))
+    if guide_fn is not None:
+        calls['guide'] = guide_fn
+    seconds = median_times(calls, args.repeats, args.warmup, device)
     with torch.no_grad():
-        for _ in range(args.warmup):
-            for setting in settings:
-                for fn in calls(setting):
-                    fn()
-            if guide_fn is not None:
-                guide_fn()
-        for _ in range(args.repeats):
-            for setting in settings:
-                for fn, store in zip(calls(setting), times[setting[0]]):
-                    store.append(timed(fn, device))
-            if guide_fn is not None:
-                guide_times.append(timed(guide_fn, device))
-        peaks = {
-            setting[0]: peak_memory(calls(setting)[1], device)
-            for setting in settings
-        }
+        peaks = {name: peak_memory(fn, device)
+                 for name, fn in whole_calls.items()}
 
-    median = {
-        name: tuple(statistics.median(t) for t in pair)
-        for name, pair in times.items()
-    }
+    median = {name: (seconds[name, 'backbone'], seconds[name, 'model'])
+              for name, *_ in settings}
     full = median['full']
     if guide_fn is not None:
-        guide_ms = statistics.median(guide_times) * 1e3
+        guide_ms = seconds['guide'] * 1e3
         print(f'guide: {args.guide_config} ({guide.input_size[0]}x'
               f'{guide.input_size[1]}): {guide_ms:.1f} ms per batch')
     for name, tokens, keep, _ in settings:

@@ -17,33 +17,34 @@ On this 2-core CPU, in one command:
    ``ap_vs_gflops.png`` (the paper's Figure-3 analogue) to ``--work-dir``.
 
 Stages are cached in ``--work-dir``: a second run only re-evaluates.
-``--preset ci`` is the test suite's small version of the same path.
+``--preset ci`` is the test suite's small version of the same path. Each
+stage is one function; a table row is one entry of ``ROWS`` (a method's
+test-time config with some method's weights), looked up by its name.
 
 Example::
 
     python tools/benchmark_accuracy.py --work-dir outputs/accuracy
 """
 import argparse
-import contextlib
-import io
+import copy
 import json
 import os
 import os.path as osp
-import statistics
-import subprocess
 import sys
 import time
-from collections import Counter
-from typing import Callable, Dict, List, Optional
+from dataclasses import asdict, dataclass
+from functools import partial
+from typing import Dict, List, Optional, Tuple
 
-import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.evaluator import Evaluator
-from mmengine.runner import Runner
 from mmpose.apis import init_model
 
-from mmpose_patchsel.analysis import count_flops
+from mmpose_patchsel.analysis import (SelectionFlops, StageTimer,
+                                      evaluate_checkpoint, guide_flops,
+                                      kept_tokens, loader_batches,
+                                      median_times, pruned_flops, run_logged,
+                                      train_unless_cached, train_with_mim)
 from mmpose_patchsel.synthetic import DESCRIPTION
 
 PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -78,6 +79,68 @@ PRESETS = {
 }
 
 
+@dataclass(frozen=True)
+class RowSpec:
+    """A row of the table: the test-time config of ``method`` (its
+    selection) run with the fine-tuned weights of ``weights``."""
+    name: str  # unique: the row's key in the timing and the results
+    method: str  # a METHODS key
+    setting: Optional[str]  # None: the keep rate of a self-pruning model
+    weights: str  # a METHODS key
+
+    @property
+    def trained(self) -> str:
+        return 'yes' if self.weights == self.method else 'no (full model)'
+
+
+FULL = 'full'  # the row the others are compared with
+ROWS = (
+    RowSpec(FULL, 'full', 'all patches', 'full'),
+    RowSpec('neighbour', 'neighbour', 'n=4', 'neighbour'),
+    RowSpec('skeleton', 'skeleton', 'skeleton', 'skeleton'),
+    RowSpec('joint tokens', 'joint tokens', None, 'joint tokens'),
+    # Training-free: the full model with selection at test time only.
+    RowSpec('neighbour (training-free)', 'neighbour', 'n=4', 'full'),
+    RowSpec('skeleton (training-free)', 'skeleton', 'skeleton', 'full'),
+)
+
+
+@dataclass
+class Point:
+    """A scored setting: a point of a sweep."""
+    setting: str
+    tokens: float
+    AP: float
+    AR: float
+    gflops: float
+    gflops_no_attn: float
+
+
+@dataclass
+class Row(Point):
+    """A row of the table; timing fills ``seconds`` and ``speedup``."""
+    name: str = ''
+    method: str = ''
+    trained: str = ''
+    AP_drop: float = 0.0
+    seconds: Optional[float] = None
+    speedup: Optional[float] = None
+
+
+@dataclass
+class Evaluation:
+    AP: float
+    AR: float
+    kept: List[int]  # patch tokens per person; empty without selection
+    model: torch.nn.Module
+
+
+@dataclass
+class Trained:
+    cfg: Config
+    ckpt: str
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='outputs/accuracy')
@@ -91,111 +154,73 @@ def parse_args():
     return parser.parse_args()
 
 
-class Stages:
-    """Prints each stage with its wall time; keeps the times."""
+class Experiment:
+    """One run: its settings, its folders under ``work_dir``, its stages."""
 
-    def __init__(self) -> None:
-        self.times: Dict[str, float] = {}
+    def __init__(self, work_dir: str, preset: dict, seed: int) -> None:
+        self.work_dir = osp.abspath(work_dir)
+        self.preset = preset
+        self.seed = seed
+        self.eval_split = preset['eval_split']
+        self.data_root = osp.join(self.work_dir, 'data')
+        self.guide_file = osp.join(self.data_root, 'guide',
+                                   f'litehrnet-18_{self.eval_split}.json')
+        self.stage = StageTimer('accuracy')
+        self.note = self.stage.note
 
-    @contextlib.contextmanager
-    def __call__(self, name: str):
-        print(f'[accuracy] {name} ...', flush=True)
-        start = time.perf_counter()
-        yield
-        self.times[name] = time.perf_counter() - start
-        print(f'[accuracy] {name}: {self.times[name]:.0f}s', flush=True)
+    def path(self, *parts: str) -> str:
+        return osp.join(self.work_dir, *parts)
 
+    def persons(self, split: str) -> int:
+        with open(osp.join(self.data_root, 'annotations',
+                           f'synthetic_pose_{split}.json')) as f:
+            return len(json.load(f)['annotations'])
 
-def run(cmd: List[str], log: str) -> None:
-    """Run a command, its output to ``log``; fail showing the log's end."""
-    with open(log, 'w') as f:
-        done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
-                              cwd=PROJECT)
-    if done.returncode != 0:
-        with open(log) as f:
-            tail = f.read()[-3000:]
-        raise RuntimeError(f'{" ".join(cmd)} failed ({done.returncode}); '
-                           f'end of {log}:\n{tail}')
+    def config(self, name: str, epochs: int,
+               guide_file: Optional[str] = None,
+               load_from: Optional[str] = None) -> Config:
+        """A benchmark config on the data with ``epochs`` of training,
+        evaluated on the eval split, starting from ``load_from`` if given."""
+        cfg = Config.fromfile(osp.join(CONFIGS, name))
+        root = self.data_root.rstrip('/') + '/'
+        ann_file = f'annotations/synthetic_pose_{self.eval_split}.json'
+        for loader in ('train_dataloader', 'val_dataloader',
+                       'test_dataloader'):
+            cfg[loader].dataset.data_root = root
+        for loader in ('val_dataloader', 'test_dataloader'):
+            cfg[loader].dataset.ann_file = ann_file
+            for transform in cfg[loader].dataset.pipeline:
+                if transform.type == 'LoadGuideKeypoints':
+                    transform.guide_file = guide_file
+        for evaluator in ('val_evaluator', 'test_evaluator'):
+            cfg[evaluator].ann_file = root + ann_file
+        cfg.train_cfg.max_epochs = cfg.train_cfg.val_interval = epochs
+        cfg.param_scheduler[-1].end = epochs
+        # Warm-up: at most a tenth of a short run (no change for the
+        # benchmark).
+        iters = epochs * -(-self.persons('train') //
+                           cfg.train_dataloader.batch_size)
+        warmup = cfg.param_scheduler[0]
+        warmup.end = max(1, min(warmup.end, iters // 10))
+        cfg.default_hooks.checkpoint.interval = epochs
+        if load_from is not None:
+            cfg.load_from = load_from
+        for hook in cfg.get('custom_hooks', []):
+            if hook.type == 'JointTokenKeepRateHook':  # same fraction
+                hook.ramp = epochs / 2
+        return cfg
 
-
-def make_data(out_dir: str, num_train: int, num_val: int, seed: int,
-              clutter: float) -> None:
-    stamp = dict(num_train=num_train, num_val=num_val, seed=seed,
-                 clutter=clutter)
-    stamp_file = osp.join(out_dir, 'stamp.json')
-    if osp.isfile(stamp_file):
-        with open(stamp_file) as f:
-            if json.load(f) == stamp:
-                print(f'       reusing {out_dir}')
-                return
-    os.makedirs(out_dir, exist_ok=True)
-    run([sys.executable, 'tools/make_synthetic_pose.py', '--out-dir', out_dir,
-         '--num-train', str(num_train), '--num-val', str(num_val), '--seed',
-         str(seed), '--clutter', str(clutter)],
-        osp.join(out_dir, 'make_synthetic_pose.log'))
-    with open(stamp_file, 'w') as f:
-        json.dump(stamp, f)
-
-
-def count_persons(data_root: str, split: str) -> int:
-    with open(osp.join(data_root, 'annotations',
-                       f'synthetic_pose_{split}.json')) as f:
-        return len(json.load(f)['annotations'])
-
-
-def load_config(name: str, data_root: str, epochs: int,
-                eval_split: str = 'val',
-                guide_file: Optional[str] = None,
-                load_from: Optional[str] = None) -> Config:
-    """A benchmark config on ``data_root`` with ``epochs`` of training,
-    evaluated on ``eval_split``, starting from ``load_from`` when given."""
-    cfg = Config.fromfile(osp.join(CONFIGS, name))
-    root = data_root.rstrip('/') + '/'
-    ann_file = f'annotations/synthetic_pose_{eval_split}.json'
-    for loader in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
-        cfg[loader].dataset.data_root = root
-    for loader in ('val_dataloader', 'test_dataloader'):
-        cfg[loader].dataset.ann_file = ann_file
-    for evaluator in ('val_evaluator', 'test_evaluator'):
-        cfg[evaluator].ann_file = root + ann_file
-    cfg.train_cfg.max_epochs = cfg.train_cfg.val_interval = epochs
-    cfg.param_scheduler[-1].end = epochs
-    # Warm-up: at most a tenth of a short run (no change for the benchmark).
-    iters = epochs * -(-count_persons(root, 'train') //
-                       cfg.train_dataloader.batch_size)
-    warmup = cfg.param_scheduler[0]
-    warmup.end = max(1, min(warmup.end, iters // 10))
-    cfg.default_hooks.checkpoint.interval = epochs
-    if load_from is not None:
-        cfg.load_from = load_from
-    for hook in cfg.get('custom_hooks', []):
-        if hook.type == 'JointTokenKeepRateHook':  # same fraction
-            hook.ramp = epochs / 2
-    for loader in ('val_dataloader', 'test_dataloader'):
-        for transform in cfg[loader].dataset.pipeline:
-            if transform.type == 'LoadGuideKeypoints':
-                transform.guide_file = guide_file
-    return cfg
-
-
-def train(cfg: Config, work_dir: str) -> str:
-    """Train with ``mim train mmpose`` unless done; the last checkpoint."""
-    ckpt = osp.join(work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth')
-    if osp.isfile(ckpt):
-        print(f'       reusing {ckpt}')
-        return ckpt
-    os.makedirs(work_dir, exist_ok=True)
-    cfg_file = osp.join(work_dir, 'config.py')
-    cfg.dump(cfg_file)
-    mim = osp.join(osp.dirname(sys.executable), 'mim')
-    run([mim, 'train', 'mmpose', cfg_file, '--work-dir', work_dir],
-        osp.join(work_dir, 'train.log'))
-    return ckpt
+    def train(self, cfg: Config, folder: str) -> str:
+        """``mim train`` into ``work_dir/folder`` unless done: the last
+        checkpoint."""
+        return train_unless_cached(cfg, self.path(folder),
+                                   partial(train_with_mim, cwd=PROJECT),
+                                   self.note)
 
 
 def set_selection(cfg: Config, **options) -> Config:
-    """Change the options of the val/test ``SelectPatches``."""
-    cfg = cfg.copy()
+    """A copy of ``cfg`` with other val/test ``SelectPatches`` options."""
+    cfg = copy.deepcopy(cfg)
     for loader in ('val_dataloader', 'test_dataloader'):
         for transform in cfg[loader].dataset.pipeline:
             if transform.type == 'SelectPatches':
@@ -203,102 +228,172 @@ def set_selection(cfg: Config, **options) -> Config:
     return cfg
 
 
-def evaluate(cfg: Config, ckpt: str, test_keep_rate=None) -> dict:
-    """CocoMetric AP/AR on val, and the patch tokens each person kept."""
-    model = init_model(cfg, ckpt, device='cpu')
+def evaluate(cfg: Config, ckpt: str,
+             test_keep_rate: Optional[float] = None) -> Evaluation:
+    """CocoMetric AP/AR on the eval split, and the tokens each person
+    kept; a self-pruning backbone at ``test_keep_rate`` when given."""
     if test_keep_rate is not None:
-        model.backbone.test_keep_rate = test_keep_rate
-    loader_cfg = cfg.test_dataloader.copy()
-    loader_cfg.persistent_workers = False
-    loader = Runner.build_dataloader(loader_cfg)
-    evaluator = Evaluator(cfg.test_evaluator)
-    evaluator.dataset_meta = loader.dataset.metainfo
-    kept = []
-    with torch.no_grad():
-        for batch in loader:
-            outputs = model.test_step(batch)
-            evaluator.process(data_samples=outputs, data_batch=batch)
-            kept += [
-                int(o.patch_mask.sum()) for o in outputs if 'patch_mask' in o
-            ]
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools' tables
-        metrics = evaluator.evaluate(len(loader.dataset))
+        cfg = copy.deepcopy(cfg)
+        cfg.model.backbone.test_keep_rate = test_keep_rate
+    metrics, outputs, model = evaluate_checkpoint(cfg, ckpt)
+    return Evaluation(metrics['coco/AP'], metrics['coco/AR'],
+                      kept_tokens(outputs), model)
+
+
+def cost(result: Evaluation, flops: SelectionFlops) -> dict:
+    """FLOPs per person of an evaluated model: through its own pruning
+    for a self-pruning backbone, else the mean over its selections."""
+    backbone = result.model.backbone
+    if hasattr(backbone, 'keep_rate'):
+        return pruned_flops(result.model, flops.input_shape,
+                            backbone.current_keep_rate)
+    return flops.mean(result.kept or [flops.num_patches])
+
+
+def score(setting: str, result: Evaluation, flops: SelectionFlops) -> dict:
+    """The fields of a :class:`Point` for an evaluated model."""
+    c = cost(result, flops)
+    return dict(setting=setting, tokens=float(c['tokens']), AP=result.AP,
+                AR=result.AR, gflops=c['flops'] / 1e9,
+                gflops_no_attn=c['flops_no_attention'] / 1e9)
+
+
+# ---------------------------------------------------------------- stages
+def make_data(exp: Experiment) -> None:
+    """Synthetic COCO-format data, unless made with the same settings."""
+    p = exp.preset
+    stamp = dict(num_train=p['num_train'], num_val=p['num_val'],
+                 seed=exp.seed, clutter=p['clutter'])
+    stamp_file = osp.join(exp.data_root, 'stamp.json')
+    if osp.isfile(stamp_file):
+        with open(stamp_file) as f:
+            if json.load(f) == stamp:
+                exp.note(f'reusing {exp.data_root}')
+                return
+    os.makedirs(exp.data_root, exist_ok=True)
+    run_logged([
+        sys.executable, 'tools/make_synthetic_pose.py', '--out-dir',
+        exp.data_root, '--num-train', str(p['num_train']), '--num-val',
+        str(p['num_val']), '--seed', str(exp.seed), '--clutter',
+        str(p['clutter'])
+    ], osp.join(exp.data_root, 'make_synthetic_pose.log'), PROJECT)
+    with open(stamp_file, 'w') as f:
+        json.dump(stamp, f)
+
+
+def train_guide(exp: Experiment) -> Tuple[Trained, Evaluation]:
+    """Train the guide, score it, dump its predictions."""
+    cfg = exp.config(GUIDE, exp.preset['warm_epochs'])
+    ckpt = exp.train(cfg, 'guide')
+    result = evaluate(cfg, ckpt)
+    exp.note(f'guide AP {result.AP:.3f} AR {result.AR:.3f}')
+    if not osp.isfile(exp.guide_file):
+        run_logged([
+            sys.executable, 'tools/dump_guide.py',
+            exp.path('guide', 'config.py'), ckpt, '--out', exp.guide_file
+        ], exp.path('guide', 'dump_guide.log'), PROJECT)
+    return Trained(cfg, ckpt), result
+
+
+def warm_start(exp: Experiment) -> str:
+    """The full model from scratch: every fine-tune starts from it."""
+    return exp.train(exp.config(WARM_START, exp.preset['warm_epochs']),
+                     'warm_start')
+
+
+def fine_tune(exp: Experiment, method: str, warm: str) -> Trained:
+    cfg = exp.config(METHODS[method], exp.preset['ft_epochs'],
+                     exp.guide_file, warm)
+    return Trained(cfg, exp.train(cfg, method.replace(' ', '_')))
+
+
+def evaluate_rows(
+    exp: Experiment, trained: Dict[str, Trained], flops: SelectionFlops
+) -> Tuple[Dict[str, Row], Dict[str, torch.nn.Module]]:
+    """Score every row of ``ROWS``: the rows and the evaluated models,
+    both by row name."""
+    rows, models = {}, {}
+    for spec in ROWS:
+        result = evaluate(trained[spec.method].cfg,
+                          trained[spec.weights].ckpt)
+        setting = spec.setting or (
+            f'keep {result.model.backbone.current_keep_rate:g}')
+        rows[spec.name] = row = Row(
+            name=spec.name, method=spec.method, trained=spec.trained,
+            **score(setting, result, flops))
+        models[spec.name] = result.model
+        exp.note(f'{row.method:<22}{row.setting:<14}tokens '
+                 f'{row.tokens:6.1f}  GFLOPs {row.gflops:.3f}  '
+                 f'AP {row.AP:.3f}')
+    for row in rows.values():
+        row.AP_drop = row.AP - rows[FULL].AP
+    return rows, models
+
+
+def time_rows(exp: Experiment, rows: Dict[str, Row], models: dict,
+              trained: Dict[str, Trained], guide: Trained,
+              guide_model: torch.nn.Module) -> dict:
+    """CPU time of every row (and the guide) on the same eval batches, in
+    rotation; fills each row's ``seconds`` and ``speedup``. Returns the
+    guide's cost."""
+    count = exp.preset['time_batches']
+    batches = {m: loader_batches(t.cfg, count, num_workers=0)
+               for m, t in trained.items()}
+
+    def on_batches(model, batches):
+        return lambda: [model.test_step(b) for b in batches]
+
+    calls = {
+        spec.name: on_batches(models[spec.name], batches[spec.method])
+        for spec in ROWS
+    }
+    guide_batches = loader_batches(guide.cfg, count, num_workers=0)
+    calls['guide'] = on_batches(guide_model, guide_batches)
+    seconds = median_times(calls, exp.preset['repeats'])
+    for name, row in rows.items():
+        row.seconds = seconds[name]
+        row.speedup = seconds[FULL] / seconds[name]
+        exp.note(f'{row.method:<22}{row.setting:<14}'
+                 f'{row.seconds * 1e3:8.0f} ms  {row.speedup:.2f}x')
     return dict(
-        AP=metrics['coco/AP'], AR=metrics['coco/AR'], kept=kept,
-        model=model)
+        gflops=guide_flops(guide_model)['flops'] / 1e9,
+        ms_per_batch=seconds['guide'] * 1e3 / len(guide_batches),
+        batch=len(guide_batches[0]['inputs']))
 
 
-class FlopsTable:
-    """GFLOPs of one architecture per kept-token count, cached."""
-
-    def __init__(self, cfg: Config) -> None:
-        self.model = init_model(cfg, device='cpu')
-        w, h = cfg.codec.input_size
-        self.shape = (3, h, w)
-        self.cache: Dict[Optional[int], dict] = {}
-
-    def at(self, num_keep: Optional[int]) -> dict:
-        if num_keep == self.model.backbone.num_patches:
-            num_keep = None
-        if num_keep not in self.cache:
-            self.cache[num_keep] = count_flops(self.model, self.shape,
-                                               num_keep)
-        return self.cache[num_keep]
-
-    def mean(self, kept: List[int]) -> dict:
-        """Mean over persons (attention is quadratic: not at the mean)."""
-        counts = Counter(kept)
-        return {
-            key: sum(self.at(k)[key] * n
-                     for k, n in counts.items()) / len(kept)
-            for key in ('flops', 'flops_no_attention')
-        }
-
-
-def joint_token_flops(model, shape, rate: float) -> dict:
-    """GFLOPs of a self-pruning backbone at test rate ``rate``, and its
-    mean patch tokens per block."""
-    backbone = model.backbone
-    saved = backbone.keep_rate, backbone.test_keep_rate
-    backbone.keep_rate, backbone.test_keep_rate = rate, None
-    try:
-        flops = count_flops(model, shape)
-        counts = backbone.patch_token_counts()
-    finally:
-        backbone.keep_rate, backbone.test_keep_rate = saved
-    return dict(flops=flops['flops'],
-                flops_no_attention=flops['flops_no_attention'],
-                tokens=sum(counts) / len(counts))
+def sweep(exp: Experiment, trained: Dict[str, Trained],
+          flops: SelectionFlops) -> Dict[str, List[Point]]:
+    """AP against GFLOPs along each method's own knob."""
+    p = exp.preset
+    skel, nb = trained['skeleton'], trained['neighbour']
+    jt = trained['joint tokens']
+    sweeps = {}
+    for label, ckpt in (('skeleton + budget K (trained)', skel.ckpt),
+                        ('skeleton + budget K (training-free)',
+                         trained['full'].ckpt)):
+        sweeps[label] = [
+            Point(**score(f'K={k}', evaluate(
+                set_selection(skel.cfg, num_keep=k), ckpt), flops))
+            for k in p['sweep_k']
+        ]
+    sweeps['neighbour (trained, n sweep)'] = [
+        Point(**score(f'n={n}', evaluate(
+            set_selection(nb.cfg, num_neighbours=n), nb.ckpt), flops))
+        for n in p['sweep_n']
+    ]
+    sweeps['joint tokens (keep-rate sweep)'] = [
+        Point(**score(f'{rate:g}', evaluate(jt.cfg, jt.ckpt, rate), flops))
+        for rate in p['sweep_rate']
+    ]
+    for label, points in sweeps.items():
+        exp.note(f'{label}: ' + ', '.join(
+            f'{q.setting} {q.gflops:.3f} GFLOPs AP {q.AP:.3f}'
+            for q in points))
+    return sweeps
 
 
-def time_rotation(calls: Dict[str, Callable], repeats: int) -> dict:
-    """Median seconds of each call, timed in rotation (load spreads over
-    all settings alike), after one warm-up each."""
-    times = {name: [] for name in calls}
-    with torch.no_grad():
-        for fn in calls.values():
-            fn()
-        for _ in range(repeats):
-            for name, fn in calls.items():
-                start = time.perf_counter()
-                fn()
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(t) for name, t in times.items()}
-
-
-def first_batches(cfg: Config, count: int) -> list:
-    loader_cfg = cfg.test_dataloader.copy()
-    loader_cfg.persistent_workers = False
-    loader_cfg.num_workers = 0
-    batches = []
-    for batch in Runner.build_dataloader(loader_cfg):
-        batches.append(batch)
-        if len(batches) == count:
-            break
-    return batches
-
-
-def markdown(rows: List[dict], guide: dict, meta: dict) -> str:
+# --------------------------------------------------------------- outputs
+def markdown(rows: List[Row], guide: dict, meta: dict) -> str:
     lines = [
         f'SYNTHETIC pose data ({meta["persons_eval"]} '
         f'{meta["eval_split"]} persons evaluated, '
@@ -313,12 +408,11 @@ def markdown(rows: List[dict], guide: dict, meta: dict) -> str:
         '|---|---|---|---|---|---|---|---|---|---|'
     ]
     for r in rows:
-        speed = f'{r["speedup"]:.2f}x' if r.get('speedup') else ''
+        speed = f'{r.speedup:.2f}x' if r.speedup else ''
         lines.append(
-            f'| {r["method"]} | {r["setting"]} | {r["trained"]} | '
-            f'{r["tokens"]:.1f} | {r["gflops"]:.3f} | '
-            f'{r["gflops_no_attn"]:.3f} | {r["AP"]:.3f} | {r["AR"]:.3f} | '
-            f'{r["AP_drop"]:+.3f} | {speed} |')
+            f'| {r.method} | {r.setting} | {r.trained} | {r.tokens:.1f} | '
+            f'{r.gflops:.3f} | {r.gflops_no_attn:.3f} | {r.AP:.3f} | '
+            f'{r.AR:.3f} | {r.AP_drop:+.3f} | {speed} |')
     lines += [
         '', f'Guide: LiteHRNet-18 at 128x96, trained on the same data: AP '
         f'{guide["AP"]:.3f}, AR {guide["AR"]:.3f}, {guide["gflops"]:.3f} '
@@ -331,7 +425,7 @@ def markdown(rows: List[dict], guide: dict, meta: dict) -> str:
     return '\n'.join(lines)
 
 
-def plot(rows: List[dict], sweeps: Dict[str, List[dict]], path: str,
+def plot(full: Row, sweeps: Dict[str, List[Point]], path: str,
          meta: dict) -> None:
     import matplotlib
     matplotlib.use('Agg')
@@ -342,17 +436,16 @@ def plot(rows: List[dict], sweeps: Dict[str, List[dict]], path: str,
                'skeleton + budget K (training-free)': 'x',
                'joint tokens (keep-rate sweep)': '^'}
     for name, points in sweeps.items():
-        points = sorted(points, key=lambda p: p['gflops'])
-        ax.plot([p['gflops'] for p in points], [p['AP'] for p in points],
+        points = sorted(points, key=lambda p: p.gflops)
+        ax.plot([p.gflops for p in points], [p.AP for p in points],
                 marker=markers.get(name, 'o'), label=name)
         for p in points:
-            ax.annotate(p['setting'], (p['gflops'], p['AP']),
+            ax.annotate(p.setting, (p.gflops, p.AP),
                         textcoords='offset points', xytext=(3, 3),
                         fontsize=7)
-    full = next(r for r in rows if r['method'] == 'full')
-    ax.axhline(full['AP'], color='k', lw=0.8, ls='--')
-    ax.plot([full['gflops']], [full['AP']], 'k*', ms=12,
-            label=f'full model (AP {full["AP"]:.3f})')
+    ax.axhline(full.AP, color='k', lw=0.8, ls='--')
+    ax.plot([full.gflops], [full.AP], 'k*', ms=12,
+            label=f'full model (AP {full.AP:.3f})')
     ax.set_xlabel('GFLOPs per person (attention included)')
     ax.set_ylabel('AP (CocoMetric)')
     ax.set_title('SYNTHETIC pose data: AP vs GFLOPs (ViT 192x6, '
@@ -364,6 +457,22 @@ def plot(rows: List[dict], sweeps: Dict[str, List[dict]], path: str,
     fig.savefig(path)
 
 
+def write_results(exp: Experiment, rows: Dict[str, Row], guide: dict,
+                  sweeps: Dict[str, List[Point]], meta: dict) -> str:
+    """``results.md``, ``results.json`` and (with sweeps) the plot."""
+    table = markdown(list(rows.values()), guide, meta)
+    with open(exp.path('results.md'), 'w') as f:
+        f.write(table + '\n')
+    with open(exp.path('results.json'), 'w') as f:
+        json.dump(dict(meta=meta, rows=[asdict(r) for r in rows.values()],
+                       guide=guide,
+                       sweeps={k: [asdict(p) for p in v]
+                               for k, v in sweeps.items()}), f, indent=1)
+    if sweeps:
+        plot(rows[FULL], sweeps, exp.path('ap_vs_gflops.png'), meta)
+    return table
+
+
 def main():
     args = parse_args()
     preset = dict(PRESETS[args.preset])
@@ -371,179 +480,48 @@ def main():
         if getattr(args, key) is not None:
             preset[key] = getattr(args, key)
     torch.set_num_threads(os.cpu_count() or 1)
-    work_dir = osp.abspath(args.work_dir)
-    data_root = osp.join(work_dir, 'data')
-    guide_file = osp.join(data_root, 'guide',
-                          f'litehrnet-18_{preset["eval_split"]}.json')
-    warm_epochs, ft_epochs = preset['warm_epochs'], preset['ft_epochs']
-    eval_split = preset['eval_split']
-    stage = Stages()
+    exp = Experiment(args.work_dir, preset, args.seed)
+    stage = exp.stage
     total_start = time.perf_counter()
 
     with stage('1 synthetic data'):
-        make_data(data_root, preset['num_train'], preset['num_val'],
-                  args.seed, preset['clutter'])
-
+        make_data(exp)
     with stage('2 guide: train, evaluate, dump'):
-        guide_cfg = load_config(GUIDE, data_root, warm_epochs, eval_split)
-        guide_ckpt = train(guide_cfg, osp.join(work_dir, 'guide'))
-        guide = evaluate(guide_cfg, guide_ckpt)
-        print(f'       guide AP {guide["AP"]:.3f} AR {guide["AR"]:.3f}')
-        if not osp.isfile(guide_file):
-            run([sys.executable, 'tools/dump_guide.py',
-                 osp.join(work_dir, 'guide', 'config.py'), guide_ckpt,
-                 '--out', guide_file],
-                osp.join(work_dir, 'guide', 'dump_guide.log'))
-
+        guide, guide_result = train_guide(exp)
     with stage('3 warm start: the full model from scratch'):
-        warm = train(load_config(WARM_START, data_root, warm_epochs,
-                                 eval_split),
-                     osp.join(work_dir, 'warm_start'))
-    cfgs, ckpts = {}, {}
-    for method, name in METHODS.items():
+        warm = warm_start(exp)
+    trained = {}
+    for method in METHODS:
         with stage(f'4 fine-tune {method} from the warm start'):
-            cfgs[method] = load_config(name, data_root, ft_epochs,
-                                       eval_split, guide_file, warm)
-            ckpts[method] = train(
-                cfgs[method],
-                osp.join(work_dir, method.replace(' ', '_')))
-
-    flops = FlopsTable(cfgs['full'])
-    shape = flops.shape
-    num_patches = flops.model.backbone.num_patches
-    rows, sweeps, models = [], {}, {}
-
-    def add_row(method, setting, trained, result, cost, tokens):
-        row = dict(method=method, setting=setting, trained=trained,
-                   tokens=tokens, AP=result['AP'], AR=result['AR'],
-                   gflops=cost['flops'] / 1e9,
-                   gflops_no_attn=cost['flops_no_attention'] / 1e9)
-        rows.append(row)
-        print(f'       {method:<22}{setting:<14}tokens {tokens:6.1f}  '
-              f'GFLOPs {row["gflops"]:.3f}  AP {row["AP"]:.3f}', flush=True)
-        return row
-
+            trained[method] = fine_tune(exp, method, warm)
+    full_cfg = trained[FULL].cfg
+    w, h = full_cfg.codec.input_size
+    flops = SelectionFlops(init_model(full_cfg, device='cpu'), (3, h, w))
     with stage('5 evaluate the methods'):
-        full = evaluate(cfgs['full'], ckpts['full'])
-        models['full'] = full['model']
-        add_row('full', 'all patches', 'yes', full, flops.at(None),
-                num_patches)
-        for method, setting in (('neighbour', 'n=4'),
-                                ('skeleton', 'skeleton')):
-            result = evaluate(cfgs[method], ckpts[method])
-            models[method] = result['model']
-            add_row(method, setting, 'yes', result,
-                    flops.mean(result['kept']), np.mean(result['kept']))
-        jt_cfg = cfgs['joint tokens']
-        result = evaluate(jt_cfg, ckpts['joint tokens'])
-        models['joint tokens'] = result['model']
-        rate = jt_cfg.model.backbone.keep_rate
-        cost = joint_token_flops(result['model'], shape, rate)
-        add_row('joint tokens', f'keep {rate:g}', 'yes', result, cost,
-                cost['tokens'])
-        for method, setting in (('neighbour', 'n=4'),
-                                ('skeleton', 'skeleton')):
-            result = evaluate(cfgs[method], ckpts['full'])
-            models[f'{method} (training-free)'] = result['model']
-            add_row(method, setting, 'no (full model)', result,
-                    flops.mean(result['kept']), np.mean(result['kept']))
-    for row in rows:
-        row['AP_drop'] = row['AP'] - rows[0]['AP']
-
+        rows, models = evaluate_rows(exp, trained, flops)
     with stage('6 CPU time on the same val batches'):
-        batches = first_batches(cfgs['skeleton'], preset['time_batches'])
-        plain = first_batches(cfgs['full'], preset['time_batches'])
-        nb = first_batches(cfgs['neighbour'], preset['time_batches'])
-        inputs = {'full': plain, 'neighbour': nb, 'skeleton': batches,
-                  'joint tokens': plain,
-                  'neighbour (training-free)': nb,
-                  'skeleton (training-free)': batches}
-
-        def call(name):
-            return lambda: [models[name].test_step(b) for b in inputs[name]]
-
-        seconds = time_rotation({n: call(n) for n in inputs},
-                                preset['repeats'])
-        keys = ['full', 'neighbour', 'skeleton', 'joint tokens',
-                'neighbour (training-free)', 'skeleton (training-free)']
-        for row, key in zip(rows, keys):
-            row['speedup'] = seconds['full'] / seconds[key]
-            row['seconds'] = seconds[key]
-        guide_model = init_model(guide_cfg, guide_ckpt, device='cpu')
-        guide_batches = first_batches(guide_cfg, preset['time_batches'])
-        guide_seconds = time_rotation(
-            {'guide': lambda: [guide_model.test_step(b)
-                               for b in guide_batches]}, preset['repeats'])
-        batch = len(plain[0]['inputs'])
         guide_info = dict(
-            AP=guide['AP'], AR=guide['AR'],
-            gflops=count_flops(guide_model, (3, 128, 96))['flops'] / 1e9,
-            ms_per_batch=guide_seconds['guide'] * 1e3 / len(guide_batches),
-            batch=batch)
-        for row in rows:
-            print(f'       {row["method"]:<22}{row["setting"]:<14}'
-                  f'{row["seconds"] * 1e3:8.0f} ms  '
-                  f'{row["speedup"]:.2f}x', flush=True)
-
+            AP=guide_result.AP, AR=guide_result.AR,
+            **time_rows(exp, rows, models, trained, guide,
+                        guide_result.model))
+    sweeps = {}
     if not args.no_sweep:
         with stage('7 budget sweep'):
+            sweeps = sweep(exp, trained, flops)
 
-            def point(setting, result, cost, tokens):
-                return dict(
-                    setting=setting, AP=result['AP'], AR=result['AR'],
-                    tokens=float(tokens), gflops=cost['flops'] / 1e9,
-                    gflops_no_attn=cost['flops_no_attention'] / 1e9)
-
-            skel = cfgs['skeleton']
-            for label, ckpt in (('skeleton + budget K (trained)',
-                                 ckpts['skeleton']),
-                                ('skeleton + budget K (training-free)',
-                                 ckpts['full'])):
-                sweeps[label] = [
-                    point(f'K={k}',
-                          evaluate(set_selection(skel, num_keep=k), ckpt),
-                          flops.at(k), k) for k in preset['sweep_k']
-                ]
-            sweeps['neighbour (trained, n sweep)'] = []
-            for n in preset['sweep_n']:
-                result = evaluate(
-                    set_selection(cfgs['neighbour'], num_neighbours=n),
-                    ckpts['neighbour'])
-                sweeps['neighbour (trained, n sweep)'].append(
-                    point(f'n={n}', result, flops.mean(result['kept']),
-                          np.mean(result['kept'])))
-            sweeps['joint tokens (keep-rate sweep)'] = []
-            for rate in preset['sweep_rate']:
-                result = evaluate(jt_cfg, ckpts['joint tokens'], rate)
-                cost = joint_token_flops(result['model'], shape, rate)
-                sweeps['joint tokens (keep-rate sweep)'].append(
-                    point(f'{rate:g}', result, cost, cost['tokens']))
-            for label, points in sweeps.items():
-                print(f'       {label}: ' + ', '.join(
-                    f'{p["setting"]} {p["gflops"]:.3f} GFLOPs AP '
-                    f'{p["AP"]:.3f}' for p in points), flush=True)
-
-    persons_eval = count_persons(data_root, eval_split)
-    persons_train = count_persons(data_root, 'train')
     meta = dict(data=DESCRIPTION, synthetic=True, preset=args.preset,
                 seed=args.seed, clutter=preset['clutter'],
-                warm_epochs=warm_epochs, ft_epochs=ft_epochs,
-                eval_split=eval_split, persons_eval=persons_eval,
-                persons_train=persons_train,
+                warm_epochs=preset['warm_epochs'],
+                ft_epochs=preset['ft_epochs'], eval_split=exp.eval_split,
+                persons_eval=exp.persons(exp.eval_split),
+                persons_train=exp.persons('train'),
                 device=f'CPU, {torch.get_num_threads()} threads',
                 stage_seconds=stage.times,
                 wall_seconds=time.perf_counter() - total_start)
-    table = markdown(rows, guide_info, meta)
-    with open(osp.join(work_dir, 'results.md'), 'w') as f:
-        f.write(table + '\n')
-    with open(osp.join(work_dir, 'results.json'), 'w') as f:
-        json.dump(dict(meta=meta, rows=rows, guide=guide_info,
-                       sweeps=sweeps), f, indent=1)
-    if sweeps:
-        plot(rows, sweeps, osp.join(work_dir, 'ap_vs_gflops.png'), meta)
+    table = write_results(exp, rows, guide_info, sweeps, meta)
     print('\n' + table)
     print(f'\n[accuracy] total wall time {meta["wall_seconds"] / 60:.1f} min '
-          f'-> {work_dir}/results.md, results.json'
+          f'-> {exp.work_dir}/results.md, results.json'
           + (', ap_vs_gflops.png' if sweeps else ''))
 
 

@@ -12,7 +12,8 @@ A backbone that prunes by itself (``JointTokenPatchSelViT``) is counted
 through its real forward: the full row runs it at keep rate 1.0 (no
 pruning, joint tokens included), then one row per ``--keep-rate R``
 (default: the config's rate; other rows run at 1.0); "tokens" is then the
-mean number of patch tokens entering a block.
+mean number of patch tokens entering a block. An online guide is counted
+on its own, at its own input size (it resizes the ViT's crops to it).
 
 Example::
 
@@ -21,13 +22,14 @@ Example::
         --num-keep 144 96 --data-root ../shared/data/mmpose_testdata/coco
 """
 import argparse
-from collections import Counter
-from typing import Optional
+from typing import List, Optional
 
 from mmengine.config import Config, DictAction
 from mmpose.apis import init_model
 
-from mmpose_patchsel.analysis import count_flops, keep_rates_to_measure
+from mmpose_patchsel.analysis import (SelectionFlops, at_keep_rate,
+                                      guide_flops, measured_keep_rates,
+                                      pruned_flops)
 from mmpose_patchsel.datasets import build_selection_dataset
 from mmpose_patchsel.models.pose_estimators import build_guide_model
 
@@ -61,13 +63,13 @@ def config_selection(cfg: Config) -> Optional[dict]:
     return None
 
 
-def dataset_counts(cfg: Config, select_cfg: dict, args) -> Counter:
+def dataset_kept(cfg: Config, select_cfg: dict, args) -> List[int]:
+    """Patch tokens the selection keeps for each person of the dataset."""
     dataset = build_selection_dataset(args.dataset_type, args.data_root,
                                       args.ann_file,
                                       tuple(cfg.codec.input_size), select_cfg,
                                       args.guide_file, args.img_prefix)
-    return Counter(
-        int(dataset[i]['patch_mask'].sum()) for i in range(len(dataset)))
+    return [int(dataset[i]['patch_mask'].sum()) for i in range(len(dataset))]
 
 
 def main():
@@ -82,31 +84,24 @@ def main():
     cfg.model.pop('selection', None)
     model = init_model(cfg, device='cpu')
     w, h = cfg.codec.input_size
-    num_patches = model.backbone.num_patches
-
     backbone = model.backbone
-    rates = keep_rates_to_measure(backbone, args.keep_rate)
-    rows = [('full', num_patches, count_flops(model, (3, h, w)))]
-    for rate in rates:
-        backbone.keep_rate = rate
-        counts = backbone.patch_token_counts()
-        rows.append((f'keep_rate={rate:g}', sum(counts) / len(counts),
-                     count_flops(model, (3, h, w))))
-        backbone.keep_rate = 1.0  # other rows: selection only
-    for k in args.num_keep:
-        rows.append((f'K={k}', k, count_flops(model, (3, h, w), k)))
-    if args.data_root and select_cfg is None:
-        print('no patch selection in this config: no dataset row')
-    elif args.data_root:
-        counts = dataset_counts(cfg, select_cfg, args)
-        total = sum(counts.values())
-        results = {k: count_flops(model, (3, h, w), k) for k in counts}
-        mean = {
-            key: sum(results[k][key] * n for k, n in counts.items()) / total
-            for key in ('flops', 'flops_no_attention', 'params')
-        }
-        tokens = sum(k * n for k, n in counts.items()) / total
-        rows.append((f'dataset mean ({total} persons)', tokens, mean))
+    num_patches = backbone.num_patches
+    rates = measured_keep_rates(backbone, args.keep_rate)
+    flops = SelectionFlops(model, (3, h, w))
+
+    rows = []  # (setting, tokens, FLOPs); all but keep-rate rows unpruned
+    with at_keep_rate(backbone, 1.0):
+        rows.append(('full', num_patches, flops.at(None)))
+        for rate in rates:
+            cost = pruned_flops(model, (3, h, w), rate)
+            rows.append((f'keep_rate={rate:g}', cost['tokens'], cost))
+        rows += [(f'K={k}', k, flops.at(k)) for k in args.num_keep]
+        if args.data_root and select_cfg is None:
+            print('no patch selection in this config: no dataset row')
+        elif args.data_root:
+            mean = flops.mean(dataset_kept(cfg, select_cfg, args))
+            rows.append((f'dataset mean ({mean["persons"]} persons)',
+                         mean['tokens'], mean))
 
     print(f'config: {args.config}\ninput {w}x{h}, {num_patches} patches, '
           f'params {rows[0][2]["params"] / 1e6:.1f} M')
@@ -118,13 +113,14 @@ def main():
               f'{r["flops_no_attention"] / 1e9:>18.2f}'
               f'{r["flops_no_attention"] / full:>9.2f}')
     if guide_cfg is not None:
-        guide = build_guide_model(guide_cfg['config'],
-                                  cfg_options=guide_cfg.get('cfg_options'))
-        g = count_flops(guide.eval(), (3, h, w))
+        guide = guide_flops(
+            build_guide_model(guide_cfg['config'],
+                              cfg_options=guide_cfg.get('cfg_options')))
+        w_g, h_g = guide['input_size']
         print(f'{"+ online guide (per person)":<30}{"":>8}'
-              f'{g["flops"] / 1e9:>10.2f}'
-              f'{g["flops_no_attention"] / 1e9:>18.2f}'
-              f'   {guide_cfg["config"]}')
+              f'{guide["flops"] / 1e9:>10.2f}'
+              f'{guide["flops_no_attention"] / 1e9:>18.2f}'
+              f'   {guide_cfg["config"]} at {w_g}x{h_g}')
 
 
 if __name__ == '__main__':

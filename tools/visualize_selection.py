@@ -72,8 +72,8 @@ def main():
             crop = cv2.cvtColor(results['img'], cv2.COLOR_BGR2RGB)
             drawn = visualizer.draw_patch_selection(
                 crop, results['patch_mask'], grid,
-                results['patch_guide_keypoints'][0],
-                results['guide_keypoint_scores'][0])
+                results['patch_guide_keypoints'],
+                results['patch_guide_keypoint_scores'])
             kept = int(results['patch_mask'].sum())
             tiles.append(
                 labelled(drawn, f'{name}: {kept}/{grid.num_patches}'))

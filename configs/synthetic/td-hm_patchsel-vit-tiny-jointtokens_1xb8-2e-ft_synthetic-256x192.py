@@ -13,6 +13,8 @@ model = dict(
         prune_after=(1, 3, 4),
         keep_rate=0.7,
         test_keep_rate=None))
+# A custom_hooks list replaces mmpose's, so it restates SyncBuffersHook.
 custom_hooks = [
+    dict(type='SyncBuffersHook'),
     dict(type='JointTokenKeepRateHook', warmup=0, ramp=1, by_epoch=True)
 ]

@@ -1,3 +1,18 @@
-from .complexity import count_flops, keep_rates_to_measure, sdpa_flop_jit
+from .complexity import (SelectionFlops, at_keep_rate, count_flops,
+                         guide_flops, measured_keep_rates, pruned_flops,
+                         sdpa_flop_jit)
+from .evaluation import (evaluate_batches, evaluate_checkpoint, kept_tokens,
+                         loader_batches)
+from .recall import keypoint_cell_hits, keypoint_cell_recall
+from .runs import (StageTimer, last_checkpoint, output_to, run_logged,
+                   train_in_process, train_unless_cached, train_with_mim)
+from .timing import median_times, timed
 
-__all__ = ['count_flops', 'keep_rates_to_measure', 'sdpa_flop_jit']
+__all__ = [
+    'count_flops', 'sdpa_flop_jit', 'SelectionFlops', 'pruned_flops',
+    'guide_flops', 'measured_keep_rates', 'at_keep_rate', 'evaluate_batches',
+    'evaluate_checkpoint', 'kept_tokens', 'loader_batches', 'StageTimer',
+    'last_checkpoint', 'output_to', 'run_logged', 'train_in_process',
+    'train_unless_cached', 'train_with_mim', 'median_times', 'timed',
+    'keypoint_cell_hits', 'keypoint_cell_recall'
+]

@@ -9,7 +9,9 @@ attention, and without it (what mmcv-style counters, and the paper's
 17.9 GFLOPs for ViTPose-B, count). One FLOP is one multiply-add, as in
 mmengine, mmcv and the paper.
 """
-from typing import List, Optional, Sequence
+import contextlib
+from collections import Counter
+from typing import Dict, Iterable, Iterator, List, Optional, Sequence
 
 import torch
 from mmengine.analysis import FlopAnalyzer, parameter_count
@@ -17,6 +19,8 @@ from mmengine.analysis.jit_handles import get_shape
 from torch import Tensor, nn
 
 SDPA_OP = 'aten::scaled_dot_product_attention'
+#: The FLOP counts :func:`count_flops` returns that add up per person.
+COST_KEYS = ('flops', 'attention_flops', 'flops_no_attention')
 
 
 def sdpa_flop_jit(inputs: List, outputs: List) -> int:
@@ -30,22 +34,39 @@ def sdpa_flop_jit(inputs: List, outputs: List) -> int:
     return heads * length * source * (dim + v[-1])
 
 
-def keep_rates_to_measure(backbone: nn.Module,
-                          rates: Sequence[float]) -> List[float]:
+def measured_keep_rates(backbone: nn.Module,
+                        rates: Sequence[float]) -> List[float]:
     """Keep rates a tool should measure a self-pruning backbone at.
 
-    ``rates`` as given, or the backbone's own rate when empty; the backbone
-    is left at rate 1.0 (no pruning), so its other rows run unpruned. A
-    backbone without ``keep_rate`` accepts no rate.
+    ``rates`` as given, or the backbone's own rate when empty; none for a
+    backbone without ``keep_rate``, which accepts no rate. Changes nothing:
+    :func:`at_keep_rate` runs the backbone at one of them.
     """
     if not hasattr(backbone, 'keep_rate'):
         if rates:
             raise ValueError(f'--keep-rate {list(rates)}: '
                              f'{type(backbone).__name__} has no keep_rate')
         return []
-    rates = list(rates) or [backbone.current_keep_rate]
-    backbone.keep_rate, backbone.test_keep_rate = 1.0, None
-    return rates
+    return list(rates) or [backbone.current_keep_rate]
+
+
+@contextlib.contextmanager
+def at_keep_rate(backbone: nn.Module, rate: float) -> Iterator[nn.Module]:
+    """Run a self-pruning backbone at ``rate`` in train and eval mode alike,
+    its own rates restored on exit. Rate 1.0 (no pruning) is a no-op for a
+    backbone that does not prune by itself."""
+    if not hasattr(backbone, 'keep_rate'):
+        if rate != 1.0:
+            raise ValueError(f'keep rate {rate:g}: '
+                             f'{type(backbone).__name__} has no keep_rate')
+        yield backbone
+        return
+    saved = backbone.keep_rate, backbone.test_keep_rate
+    backbone.keep_rate, backbone.test_keep_rate = rate, None
+    try:
+        yield backbone
+    finally:
+        backbone.keep_rate, backbone.test_keep_rate = saved
 
 
 class _SelectedForward(nn.Module):
@@ -101,3 +122,73 @@ def count_flops(model: nn.Module,
         attention_flops=attention,
         flops_no_attention=total - attention,
         params=parameter_count(model)[''])
+
+
+class SelectionFlops:
+    """FLOPs of one model per kept-token count, each count traced once.
+
+    Args:
+        model: as for :func:`count_flops`.
+        input_shape: (C, H, W) of its input.
+    """
+
+    def __init__(self, model: nn.Module, input_shape: tuple) -> None:
+        self.model = model
+        self.input_shape = tuple(input_shape)
+        self.num_patches = model.backbone.num_patches
+        self._cache: Dict[Optional[int], dict] = {}
+
+    def at(self, num_keep: Optional[int] = None) -> dict:
+        """:func:`count_flops` keeping ``num_keep`` (None or all: full)."""
+        if num_keep == self.num_patches:
+            num_keep = None
+        if num_keep not in self._cache:
+            self._cache[num_keep] = count_flops(self.model, self.input_shape,
+                                                num_keep)
+        return self._cache[num_keep]
+
+    def mean(self, kept: Iterable[int]) -> dict:
+        """Mean FLOPs over real selections, ``kept`` tokens per person.
+
+        Attention is quadratic in the tokens, so this is the mean of each
+        person's count, not the count at the mean; adds ``tokens``, the
+        mean kept tokens, and ``persons``.
+        """
+        counts = Counter(int(k) for k in kept)
+        total = sum(counts.values())
+        if total == 0:
+            raise ValueError('no selection to average over (kept is empty)')
+        mean = {
+            key: sum(self.at(k)[key] * n for k, n in counts.items()) / total
+            for key in COST_KEYS
+        }
+        return dict(mean, params=self.at(None)['params'],
+                    tokens=sum(k * n for k, n in counts.items()) / total,
+                    persons=total)
+
+
+def pruned_flops(model: nn.Module, input_shape: tuple, rate: float) -> dict:
+    """:func:`count_flops` of a model whose backbone prunes by itself
+    (``JointTokenPatchSelViT``), run at keep rate ``rate``; ``tokens`` is
+    the mean number of patch tokens entering a block."""
+    backbone = model.backbone
+    with at_keep_rate(backbone, rate):
+        flops = count_flops(model, input_shape)
+        counts = backbone.patch_token_counts()
+    return dict(flops, tokens=sum(counts) / len(counts))
+
+
+def guide_flops(guide: nn.Module) -> dict:
+    """:func:`count_flops` of a guide pose model at its own input size.
+
+    An online guide (``OnlineGuide``) resizes the ViT's crops to the input
+    size of its codec (``head.decoder.input_size``) before it runs, so that
+    size, not the ViT's, is what its cost depends on. ``input_size`` (w, h)
+    is added to the result.
+    """
+    decoder = getattr(getattr(guide, 'head', None), 'decoder', None)
+    if not hasattr(decoder, 'input_size'):
+        raise ValueError(f'guide {type(guide).__name__} has no codec input '
+                         'size (head.decoder.input_size)')
+    w, h = decoder.input_size
+    return dict(count_flops(guide, (3, h, w)), input_size=(w, h))

@@ -1,0 +1,67 @@
+"""Score a pose model on batches with an mmengine evaluator, quietly."""
+import contextlib
+import io
+from itertools import islice
+from typing import Iterable, List, Optional, Tuple
+
+import torch
+from mmengine.config import Config
+from mmengine.evaluator import Evaluator
+from mmengine.runner import Runner
+from mmpose.apis import init_model
+from torch import nn
+
+
+def loader_batches(cfg: Config,
+                 count: Optional[int] = None,
+                 num_workers: Optional[int] = None) -> Iterable[dict]:
+    """The batches of ``cfg``'s test loader (only the first ``count``).
+
+    No persistent workers, so nothing outlives the loop; ``num_workers``
+    overrides the config's.
+    """
+    loader_cfg = cfg.test_dataloader.copy()
+    loader_cfg.persistent_workers = False
+    if num_workers is not None:
+        loader_cfg.num_workers = num_workers
+    loader = Runner.build_dataloader(loader_cfg)
+    return loader if count is None else list(islice(loader, count))
+
+
+def evaluate_batches(model: nn.Module, batches: Iterable[dict],
+                     evaluator_cfg: dict,
+                     dataset_meta: dict) -> Tuple[dict, List]:
+    """Run ``model.test_step`` on ``batches`` and score the outputs.
+
+    Returns the metrics and the output data samples. pycocotools prints its
+    tables to stdout; they are dropped (the metrics hold the numbers).
+    """
+    evaluator = Evaluator(evaluator_cfg)
+    evaluator.dataset_meta = dataset_meta
+    outputs = []
+    with torch.no_grad():
+        for batch in batches:
+            results = model.test_step(batch)
+            evaluator.process(data_samples=results, data_batch=batch)
+            outputs += results
+    with contextlib.redirect_stdout(io.StringIO()):
+        metrics = evaluator.evaluate(len(outputs))
+    return metrics, outputs
+
+
+def kept_tokens(outputs: Iterable) -> List[int]:
+    """Patch tokens each output sample kept (``patch_mask``); empty for a
+    model that ran without selection."""
+    return [int(o.patch_mask.sum()) for o in outputs if 'patch_mask' in o]
+
+
+def evaluate_checkpoint(cfg: Config,
+                        checkpoint: Optional[str],
+                        device: str = 'cpu') -> Tuple[dict, List, nn.Module]:
+    """``cfg``'s model with ``checkpoint`` scored by its test evaluator on
+    its test loader: the metrics, the output data samples and the model."""
+    model = init_model(cfg, checkpoint, device=device)
+    loader = loader_batches(cfg)
+    metrics, outputs = evaluate_batches(model, loader, cfg.test_evaluator,
+                                        loader.dataset.metainfo)
+    return metrics, outputs, model

@@ -1,0 +1,124 @@
+"""Pieces of a scripted experiment: timed stages, cached trainings, logs.
+
+The demo and the benchmarks train small models and reuse them on the next
+run; a trained model is its last checkpoint, ``epoch_<max_epochs>.pth`` in
+its work dir, as mmengine's ``CheckpointHook`` names it.
+"""
+import contextlib
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, Iterator, List, Optional, TextIO
+
+from mmengine.config import Config
+from mmengine.runner import Runner
+
+#: Indent of a line that reports inside a stage.
+NOTE_INDENT = ' ' * 7
+
+
+class StageTimer:
+    """Prints each stage as it starts and ends (with its wall time), or
+    that it failed; keeps the times in :attr:`times`.
+
+    Args:
+        prefix: tag of every line, e.g. ``'demo'`` -> ``[demo] ...``.
+        stream: where to print; the current ``sys.stdout`` by default.
+    """
+
+    def __init__(self, prefix: str, stream: Optional[TextIO] = None) -> None:
+        self.prefix = prefix
+        self.stream = stream
+        self.times: Dict[str, float] = {}
+
+    def say(self, text: str) -> None:
+        print(f'[{self.prefix}] {text}', file=self.stream or sys.stdout,
+              flush=True)
+
+    def note(self, text: str) -> None:
+        """A line under the current stage."""
+        print(NOTE_INDENT + text, file=self.stream or sys.stdout, flush=True)
+
+    @contextlib.contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        self.say(f'{name} ...')
+        start = time.perf_counter()
+        try:
+            yield
+        except BaseException:
+            self.say(f'FAILED at {name}')
+            raise
+        self.times[name] = time.perf_counter() - start
+        self.say(f'{name}: done in {self.times[name]:.1f}s')
+
+
+def run_logged(cmd: List[str], log: str, cwd: Optional[str] = None) -> None:
+    """Run a command, its output to ``log``; fail showing the log's end."""
+    with open(log, 'w') as f:
+        done = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT,
+                              cwd=cwd)
+    if done.returncode != 0:
+        with open(log) as f:
+            tail = f.read()[-3000:]
+        raise RuntimeError(f'{" ".join(cmd)} failed ({done.returncode}); '
+                           f'end of {log}:\n{tail}')
+
+
+def train_in_process(cfg: Config, work_dir: str) -> None:
+    """Train with mmengine's ``Runner`` in this process."""
+    cfg = cfg.copy()
+    cfg.work_dir = work_dir
+    Runner.from_cfg(cfg).train()
+
+
+def train_with_mim(cfg: Config, work_dir: str,
+                   cwd: Optional[str] = None) -> None:
+    """Train with ``mim train mmpose`` in a child process; its config is
+    ``work_dir/config.py``, its output ``work_dir/train.log``."""
+    cfg_file = osp.join(work_dir, 'config.py')
+    cfg.dump(cfg_file)
+    mim = osp.join(osp.dirname(sys.executable), 'mim')
+    run_logged([mim, 'train', 'mmpose', cfg_file, '--work-dir', work_dir],
+               osp.join(work_dir, 'train.log'), cwd)
+
+
+def last_checkpoint(cfg: Config, work_dir: str) -> str:
+    """Where training ``cfg`` in ``work_dir`` leaves its last checkpoint."""
+    return osp.join(work_dir, f'epoch_{cfg.train_cfg.max_epochs}.pth')
+
+
+def train_unless_cached(
+        cfg: Config,
+        work_dir: str,
+        train: Callable[[Config, str], None] = train_in_process,
+        note: Callable[[str], None] = print) -> str:
+    """Train ``cfg`` in ``work_dir`` unless its last checkpoint is there;
+    return that checkpoint. ``note`` says which it was."""
+    ckpt = last_checkpoint(cfg, work_dir)
+    if osp.isfile(ckpt):
+        note(f'reusing {ckpt}')
+        return ckpt
+    os.makedirs(work_dir, exist_ok=True)
+    train(cfg, work_dir)
+    if not osp.isfile(ckpt):
+        raise FileNotFoundError(f'training {work_dir} left no {ckpt}')
+    note(f'trained {cfg.train_cfg.max_epochs} epochs -> {ckpt}')
+    return ckpt
+
+
+@contextlib.contextmanager
+def output_to(log_file: str) -> Iterator[TextIO]:
+    """Send what this process prints (stdout, stderr: mmengine's console
+    logs, warnings, pycocotools' tables) to ``log_file``, overwritten.
+
+    Yields the stdout of before, for the lines that should still reach the
+    console. Loggers created inside keep writing to the file until it
+    closes, so wrap the whole run.
+    """
+    console = sys.stdout
+    os.makedirs(osp.dirname(osp.abspath(log_file)), exist_ok=True)
+    with open(log_file, 'w') as f, contextlib.redirect_stdout(f), \
+            contextlib.redirect_stderr(f):
+        yield console

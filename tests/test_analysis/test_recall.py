@@ -1,0 +1,50 @@
+"""Keypoint-cell recall against hand-worked cases."""
+import math
+
+import pytest
+import torch
+
+from mmpose_patchsel.analysis import keypoint_cell_hits, keypoint_cell_recall
+from mmpose_patchsel.selection import PatchGrid
+
+# ViTPose's grid on a 48 x 32 input: patch 16, padding 2 -> 3 rows x 2 cols;
+# cell (r, c) covers pixels [16 c - 2, 16 c + 14) x [16 r - 2, 16 r + 14).
+GRID = PatchGrid((32, 48), 16, 2)
+# Cells 0 (0,0), 1 (0,1), 5 (2,1), a point off the crop, and cell 2 (1,0).
+KPTS = torch.tensor([[[5., 5.], [20., 3.], [31., 47.], [40., 5.],
+                      [13., 14.]]])
+VIS = torch.tensor([[1., 1., 1., 1., 0.]])
+
+
+def test_integer_indices_count_visible_keypoints_in_the_crop():
+    hits, valid = keypoint_cell_hits(GRID, torch.tensor([[5, 0, 3]]), KPTS,
+                                     VIS)
+    assert valid.tolist() == [[True, True, True, False, False]]
+    assert hits.tolist() == [[True, False, True, False, False]]
+    assert keypoint_cell_recall(GRID, torch.tensor([[5, 0, 3]]), KPTS,
+                                VIS) == pytest.approx(2 / 3)
+
+
+def test_padding_entries_keep_nothing_and_bool_masks_work():
+    keep = torch.tensor([[0, 1, 5]])
+    pad = torch.tensor([[False, True, True]])
+    assert keypoint_cell_recall(GRID, keep, KPTS, VIS, pad) == \
+        pytest.approx(1 / 3)
+    mask = torch.zeros(1, 6, dtype=torch.bool)
+    mask[0, [1, 5]] = True
+    assert keypoint_cell_recall(GRID, mask, KPTS, VIS) == pytest.approx(2 / 3)
+    assert keypoint_cell_recall(GRID, None, KPTS, VIS) == 1.0
+    assert math.isnan(
+        keypoint_cell_recall(GRID, keep, KPTS, torch.zeros(1, 5)))
+
+
+def test_bad_inputs_are_named():
+    with pytest.raises(ValueError, match=r'\[0, 6\)'):
+        keypoint_cell_hits(GRID, torch.tensor([[6]]), KPTS, VIS)
+    with pytest.raises(ValueError, match='bool kept mask'):
+        keypoint_cell_hits(GRID, torch.ones(1, 5, dtype=torch.bool), KPTS,
+                           VIS)
+    with pytest.raises(ValueError, match='visible'):
+        keypoint_cell_hits(GRID, None, KPTS, VIS[:, :2])
+    with pytest.raises(TypeError, match='float'):
+        keypoint_cell_hits(GRID, torch.tensor([[0.]]), KPTS, VIS)

@@ -1,0 +1,65 @@
+"""Stage timer, train-unless-cached and the log redirection of the tools."""
+import io
+import os.path as osp
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from mmpose_patchsel.analysis import (StageTimer, output_to,
+                                      train_unless_cached)
+
+
+def epochs(n: int) -> Config:
+    return Config(dict(train_cfg=dict(max_epochs=n)))
+
+
+def test_a_cached_checkpoint_is_reused_untrained(tmp_path):
+    (tmp_path / 'epoch_3.pth').write_bytes(b'')
+    trained, notes = [], []
+    ckpt = train_unless_cached(epochs(3), str(tmp_path),
+                               lambda cfg, d: trained.append(d), notes.append)
+    assert ckpt == str(tmp_path / 'epoch_3.pth')
+    assert trained == [] and notes == [f'reusing {ckpt}']
+
+
+def test_training_runs_once_and_must_leave_its_checkpoint(tmp_path):
+    work_dir = tmp_path / 'run'
+
+    def train(cfg, folder):
+        assert osp.isdir(folder)  # made for it
+        (work_dir / f'epoch_{cfg.train_cfg.max_epochs}.pth').write_bytes(b'')
+
+    ckpt = train_unless_cached(epochs(2), str(work_dir), train, print)
+    assert osp.isfile(ckpt)
+    with pytest.raises(FileNotFoundError, match='epoch_5.pth'):
+        train_unless_cached(epochs(5), str(work_dir), lambda c, d: None,
+                            print)
+
+
+def test_stage_timer_keeps_times_and_names_the_failed_stage():
+    out = io.StringIO()
+    stage = StageTimer('demo', out)
+    with stage('1 first'):
+        stage.note('a result')
+    with pytest.raises(KeyError), stage('2 second'):
+        raise KeyError('x')
+    assert list(stage.times) == ['1 first']
+    lines = out.getvalue().splitlines()
+    assert lines[0] == '[demo] 1 first ...'
+    assert lines[1] == '       a result'
+    assert lines[2].startswith('[demo] 1 first: done in ')
+    assert lines[-1] == '[demo] FAILED at 2 second'
+
+
+def test_output_to_sends_stdout_and_stderr_to_the_log(tmp_path, capsys):
+    log = tmp_path / 'logs' / 'run.log'
+    with output_to(str(log)) as console:
+        print('library chatter')
+        print('to stderr', file=sys.stderr)
+        print('a result', file=console)
+    text = log.read_text()
+    assert 'library chatter' in text and 'to stderr' in text
+    assert 'a result' not in text
+    captured = capsys.readouterr()
+    assert captured.out == 'a result\n' and captured.err == ''
