@@ -2,6 +2,9 @@
 from pathlib import Path
 
 import pytest
+import torch
+from mmengine.config import Config
+from mmpose.registry import MODELS
 from mmpose.utils import register_all_modules
 
 import mmpose_patchsel  # noqa: F401  (registers the plugin's modules)
@@ -54,3 +57,14 @@ def coco_cfg_options(coco_root: Path) -> dict:
 def coco_guide_file(coco_root: Path, tmp_path_factory) -> Path:
     return write_annotation_guide(
         coco_root, tmp_path_factory.mktemp('guide') / 'guide.json')
+
+
+@pytest.fixture(scope='session')
+def guide_ckpt(tiny_coco_cfg: Path, tmp_path_factory) -> Path:
+    """An online guide's checkpoint: the tiny model, fixed random weights."""
+    torch.manual_seed(1)
+    model = MODELS.build(Config.fromfile(str(tiny_coco_cfg)).model)
+    model.init_weights()
+    path = tmp_path_factory.mktemp('guide_ckpt') / 'guide.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
+    return path

@@ -18,13 +18,11 @@ from pathlib import Path
 import pytest
 import torch
 from mmengine.config import Config
-from mmpose.registry import MODELS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = PROJECT_ROOT / 'tests' / 'data' / 'configs'
 LAUNCHER = PROJECT_ROOT / 'tools' / 'dist_train_cpu.py'
 PROBE_DIR = Path(__file__).resolve().parent  # dist_probe.py
-TINY = CONFIGS / 'td-hm_patchsel-vit-tiny_coco-testdata-256x192.py'
 
 # 12 persons over 2 ranks in batches of 2: 3 iterations per epoch.
 ITERS_PER_EPOCH = 3
@@ -37,16 +35,6 @@ CASES = {
     'td-hm_patchsel-vit-tiny-jointtokens_coco-testdata-256x192.py',
 }
 
-
-@pytest.fixture(scope='module')
-def guide_ckpt(tmp_path_factory) -> Path:
-    """The online guide's weights: the tiny model, fixed random weights."""
-    torch.manual_seed(1)
-    model = MODELS.build(Config.fromfile(str(TINY)).model)
-    model.init_weights()
-    path = tmp_path_factory.mktemp('guide') / 'guide.pth'
-    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
-    return path
 
 
 def user_config(case_cfg: Path, out: Path) -> Path:

@@ -3,6 +3,17 @@
 Pruning by joint-token attention is only as good as the joint tokens,
 which start random: the hook keeps every patch for a warm-up, then lowers
 the rate along a cosine from 1.0 to the target, then holds it.
+
+Choosing the numbers. The backbone's ``joint_loss`` supervises the joint
+attention from the first iteration, also at rate 1.0, so the warm-up is
+where the ranking is learnt: it should last until ``loss_joint_token`` has
+dropped (a tiny model on the blob task of the tests needs ~50 iterations;
+PPT warms up 10 of 210 epochs). The ramp lets the head adapt to gradually
+sparser feature maps (PPT: 100 epochs) and the hold trains at the rate that
+is tested. For a short budget a split of about 1/4 warm-up, 1/4 ramp and
+1/2 hold keeps the last half of training at the tested rate. The defaults
+(0, 0) prune at the target from the start; they exist so that the hook can
+set a fixed rate, not as a recommendation.
 """
 import math
 from typing import Optional, Union

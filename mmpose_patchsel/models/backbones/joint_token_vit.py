@@ -18,8 +18,10 @@ from mmengine.model.weight_init import trunc_normal_
 from mmpose.registry import MODELS
 from torch import Tensor
 
+from mmpose_patchsel.selection import PatchGrid
 from mmpose_patchsel.utils import check_int
 
+from ..losses.joint_token_loss import JointTokenCellLoss  # noqa: F401
 from .patchsel_vit import PatchSelViT
 from .vit_layers import TransformerEncoderLayer
 
@@ -61,6 +63,12 @@ class JointTokenOutput(NamedTuple):
         stage_indices: grid positions kept after each pruning layer that
             actually pruned, in order (one (B, K_s) tensor per layer).
         grid: the token grid (rows, cols).
+        joint_attention: per pruning block, in training with a joint loss
+            only (else empty): (attention, positions, padding), the
+            (B, J, L) joint-to-patch attention (mean over heads, with
+            gradient) over the L patch tokens entering that block, their
+            (B, L) grid positions (None: the whole grid in order) and
+            padding mask (or None).
     """
     patch_tokens: Tensor
     joint_tokens: Tensor
@@ -68,6 +76,8 @@ class JointTokenOutput(NamedTuple):
     key_padding_mask: Optional[Tensor]
     stage_indices: List[Tensor]
     grid: Tuple[int, int]
+    joint_attention: List[Tuple[Tensor, Optional[Tensor],
+                                Optional[Tensor]]] = ()
 
 
 class JointAttentionEncoderLayer(TransformerEncoderLayer):
@@ -77,21 +87,23 @@ class JointAttentionEncoderLayer(TransformerEncoderLayer):
     ``num_queries=J`` it computes exactly the same output (SDPA) and also
     returns the attention weights of the first J queries over all keys,
     (B, heads, J, L), from the same q and k, computed explicitly (softmax
-    in float32, before attention dropout, without gradient: they only
-    rank tokens). Same parameters and names as the plain block.
+    in float32, before attention dropout). They only rank tokens, so they
+    carry no gradient unless ``with_grad=True`` (the joint-token loss
+    supervises them). Same parameters and names as the plain block.
     """
 
     def forward(self,
                 x: Tensor,
                 attn_mask: Optional[Tensor] = None,
-                num_queries: int = 0):
+                num_queries: int = 0,
+                with_grad: bool = False):
         if not num_queries:
             return super().forward(x, attn_mask)
         attn = self.attn
         q, k, v = attn.qkv_heads(self.ln1(x))
         x = x + attn.project(attn.attend(q, k, v, attn_mask))
         x = self.ffn(self.ln2(x), identity=x)
-        with torch.no_grad():
+        with torch.set_grad_enabled(with_grad and torch.is_grad_enabled()):
             logits = q[:, :, :num_queries].float() @ k.float().transpose(
                 -2, -1) * attn.head_dims**-0.5
             if attn_mask is not None:
@@ -139,6 +151,13 @@ class JointTokenPatchSelViT(PatchSelViT):
       guide, as in :class:`PatchSelViT`) is supported: pruning then starts
       from those K tokens (counts include padding entries, which rank last
       and stay masked).
+    - ``joint_loss`` (:class:`JointTokenCellLoss`) trains the ranking: in
+      training, every pruning block computes the joint attention with
+      gradient (also while the keep rate is 1.0, so the joint tokens learn
+      where the keypoints are during the warm-up, before any patch is
+      dropped), and the estimator adds ``loss_joint_token`` through
+      :meth:`loss_joint_tokens`. It has no parameters: checkpoints with and
+      without it are the same. Eval mode computes none of it.
 
     Args:
         arch, **kwargs: as :class:`PatchSelViT`.
@@ -152,6 +171,12 @@ class JointTokenPatchSelViT(PatchSelViT):
         test_keep_rate (float, optional): The rate in eval mode; None
             (default) follows ``keep_rate``. Both rates are plain
             attributes (validated on assignment), not saved in checkpoints.
+        joint_loss (dict, optional): Loss config supervising the joint
+            tokens' attention, e.g. ``dict(type='JointTokenCellLoss',
+            loss_weight=1.0, sigma=1.0)``; needs ``transformed_keypoints``
+            packed (``PackPoseInputs(pack_transformed=True)``). None
+            (default) trains the joint tokens through the head alone,
+            which does not teach them to rank (issue 13).
 
     Forward:
         As :class:`PatchSelViT`: ``forward(x, keep_indices=None,
@@ -169,6 +194,7 @@ class JointTokenPatchSelViT(PatchSelViT):
                  prune_after: Sequence[int] = (3, 6, 9),
                  keep_rate: float = 0.7,
                  test_keep_rate: Optional[float] = None,
+                 joint_loss: Optional[dict] = None,
                  **kwargs) -> None:
         super().__init__(arch, **kwargs)
         self.num_joints = check_int('num_joints', num_joints, minimum=1)
@@ -179,6 +205,9 @@ class JointTokenPatchSelViT(PatchSelViT):
         self.joint_tokens = nn.Parameter(
             torch.zeros(1, num_joints, self.embed_dims))
         trunc_normal_(self.joint_tokens, std=0.02)
+        self.joint_loss = None if joint_loss is None else MODELS.build(
+            joint_loss)
+        self._last_supervision = None
 
     def _check_prune_after(self,
                            prune_after: Sequence[int]) -> Tuple[int, ...]:
@@ -294,15 +323,24 @@ class JointTokenPatchSelViT(PatchSelViT):
         x = self.pre_norm(x)
 
         rate = self.current_keep_rate
-        stages = []
+        supervise = self.training and self.joint_loss is not None
+        stages, supervised = [], []
         attn_mask = self._attn_mask(key_padding_mask)
         for i, layer in enumerate(self.layers):
             count = x.shape[1] - J
             keep = num_kept(rate, count)
-            if i not in self.prune_after or keep >= count:
+            ranks = i in self.prune_after and keep < count
+            if not ranks and not (supervise and i in self.prune_after):
                 x = layer(x, attn_mask)
                 continue
-            x, weights = layer(x, attn_mask, num_queries=J)
+            x, weights = layer(x, attn_mask, num_queries=J,
+                               with_grad=supervise)
+            if supervise:
+                supervised.append((weights.mean(dim=1)[:, :, J:],
+                                   keep_indices, key_padding_mask))
+                weights = weights.detach()
+            if not ranks:
+                continue
             scores = self.patch_scores(weights)
             if key_padding_mask is not None:
                 scores = scores.masked_fill(key_padding_mask, float('-inf'))
@@ -322,12 +360,46 @@ class JointTokenPatchSelViT(PatchSelViT):
         if self.final_norm:
             x = self.ln1(x)
         return JointTokenOutput(x[:, J:], x[:, :J], keep_indices,
-                                key_padding_mask, stages, grid)
+                                key_padding_mask, stages, grid, supervised)
 
     def forward(self,
                 x: Tensor,
                 keep_indices: Optional[Tensor] = None,
                 key_padding_mask: Optional[Tensor] = None) -> Tuple[Tensor]:
         out = self.forward_tokens(x, keep_indices, key_padding_mask)
+        if out.joint_attention:  # read by loss_joint_tokens
+            self._last_supervision = (out.joint_attention,
+                                      self.input_grid(x.shape[-2:]))
         return (self.to_featmap(out.patch_tokens, out.grid, out.keep_indices,
                                 out.key_padding_mask), )
+
+    def input_grid(self, hw: Sequence[int]) -> PatchGrid:
+        """The :class:`PatchGrid` of an (h, w) input."""
+        return PatchGrid((int(hw[1]), int(hw[0])),
+                         self.patch_embed.patch_size[0],
+                         self.patch_embed.padding[0])
+
+    def loss_joint_tokens(self, keypoints: Tensor,
+                          keypoint_weights: Tensor) -> dict:
+        """``{joint_loss.loss_name: loss}`` for the last training forward.
+
+        Args:
+            keypoints: (B, J, 2) ground-truth keypoints in input pixels.
+            keypoint_weights: (B, J), > 0 for visible keypoints.
+        """
+        if self.joint_loss is None:
+            raise RuntimeError(f'{type(self).__name__} has no joint_loss')
+        if self._last_supervision is None:
+            raise RuntimeError(
+                'loss_joint_tokens() needs a training-mode forward first '
+                '(none since the last call)')
+        attention, grid = self._last_supervision
+        self._last_supervision = None
+        if keypoints.shape[:2] != attention[0][0].shape[:2]:
+            raise ValueError(
+                f'keypoints {tuple(keypoints.shape)} do not match the '
+                f'{attention[0][0].shape[0]} samples x {self.num_joints} '
+                'joint tokens of the last forward')
+        loss = self.joint_loss(*zip(*attention), grid, keypoints,
+                               keypoint_weights)
+        return {self.joint_loss.loss_name: loss}

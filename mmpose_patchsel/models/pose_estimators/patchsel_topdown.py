@@ -22,6 +22,7 @@ from mmpose_patchsel.keys import (FLIP_PATCH_MASK_KEY,
                                   INPUT_GUIDE_SCORES_KEY, PATCH_MASK_KEY)
 from mmpose_patchsel.selection import (PatchGrid, SelectionOptions,
                                        flip_keypoints, select_patches_batched)
+from ..losses import joint_token_losses
 from .online_guide import OnlineGuide
 
 Selection = Tuple[Optional[Tensor], Optional[Tensor]]
@@ -271,6 +272,9 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
             losses.update(
                 run_head(self.head.loss, feats, data_samples,
                          train_cfg=self.train_cfg))
+        # Joint-token backbones with a joint_loss supervise their ranking.
+        losses.update(
+            joint_token_losses(self.backbone, data_samples, inputs.device))
         return losses
 
     def predict(self, inputs: Tensor, data_samples: SampleList) -> SampleList:

@@ -24,16 +24,6 @@ META_KEYS = ('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
 SELECTION = dict(mode='skeleton', num_neighbours=0, score_thr=-1e6)
 
 
-@pytest.fixture(scope='module')
-def guide_ckpt(tiny_coco_cfg, tmp_path_factory):
-    """A guide checkpoint: the tiny test model with fixed random weights."""
-    torch.manual_seed(1)
-    model = MODELS.build(Config.fromfile(str(tiny_coco_cfg)).model)
-    model.init_weights()
-    path = tmp_path_factory.mktemp('guide') / 'guide.pth'
-    torch.save(dict(state_dict=model.state_dict(), meta={}), path)
-    return path
-
 
 def online_cfg(tiny_coco_cfg, guide_ckpt, **kwargs) -> Config:
     cfg = Config.fromfile(str(tiny_coco_cfg))
