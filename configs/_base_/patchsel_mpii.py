@@ -95,13 +95,15 @@ val_pre_selection = [
 val_post_selection = [dict(type='PackPatchSelInputs')]
 
 patchsel_skeleton_train_pipeline = [
-    *train_pre_selection, _base_.patchsel_skeleton, *train_post_selection
+    *train_pre_selection, _base_.patchsel_skeleton_train,
+    *train_post_selection
 ]
 patchsel_skeleton_val_pipeline = [
     *val_pre_selection, _base_.patchsel_skeleton, *val_post_selection
 ]
 patchsel_neighbour4_train_pipeline = [
-    *train_pre_selection, _base_.patchsel_neighbour4, *train_post_selection
+    *train_pre_selection, _base_.patchsel_neighbour4_train,
+    *train_post_selection
 ]
 patchsel_neighbour4_val_pipeline = [
     *val_pre_selection, _base_.patchsel_neighbour4, *val_post_selection

@@ -18,3 +18,7 @@ patchsel_skeleton = dict(
 # the README's selection table).
 patchsel_neighbour4 = dict(
     patchsel_skeleton, mode='neighbour', num_neighbours=4)
+# Training variants: the flipped-image mask is read by flip test only, so
+# training pipelines do not compute it.
+patchsel_skeleton_train = dict(patchsel_skeleton, with_flip_mask=False)
+patchsel_neighbour4_train = dict(patchsel_neighbour4, with_flip_mask=False)

@@ -30,14 +30,14 @@ val_pre_selection = [
 ]
 
 patchsel_skeleton_train_pipeline = [
-    *train_pre_selection, _base_.patchsel_skeleton,
+    *train_pre_selection, _base_.patchsel_skeleton_train,
     *_base_.train_post_selection
 ]
 patchsel_skeleton_val_pipeline = [
     *val_pre_selection, _base_.patchsel_skeleton, *_base_.val_post_selection
 ]
 patchsel_neighbour4_train_pipeline = [
-    *train_pre_selection, _base_.patchsel_neighbour4,
+    *train_pre_selection, _base_.patchsel_neighbour4_train,
     *_base_.train_post_selection
 ]
 patchsel_neighbour4_val_pipeline = [

@@ -281,8 +281,10 @@ def test_config_states_what_it_promises(config):
         assert names.index('SelectPatches') == \
             names.index('TopdownAffine') + 1
         select = strip_scope(pipe[names.index('SelectPatches')])
+        # Only flip test reads the flipped-image mask: not built in training.
+        flip_mask = dict(with_flip_mask=False) if split == 'train' else {}
         assert select == dict(type='SelectPatches', input_size=[192, 256],
-                              **options), (split, select)
+                              **options, **flip_mask), (split, select)
         affine = pipe[names.index('TopdownAffine')]
         assert tuple(affine.input_size) == tuple(cfg.codec.input_size)
         assert affine.use_udp is True
