@@ -2,6 +2,10 @@
 import json
 from pathlib import Path
 
+from mmpose.datasets import CocoDataset
+
+INPUT_SIZE = (192, 256)
+
 
 def write_annotation_guide(coco_root: Path, path: Path,
                            drop_image: int = None) -> Path:
@@ -16,3 +20,22 @@ def write_annotation_guide(coco_root: Path, path: Path,
     ]
     path.write_text(json.dumps(entries))
     return path
+
+
+def selecting_coco_dataset(coco_root: Path, *tail: dict,
+                           **selection) -> CocoDataset:
+    """The bundled COCO persons, annotations as the guide, warped (UDP) and
+    selected by ``SelectPatches(**selection)``, then the ``tail``
+    transforms."""
+    return CocoDataset(
+        data_root=str(coco_root),
+        ann_file='test_coco.json',
+        data_prefix=dict(img=''),
+        pipeline=[
+            dict(type='LoadImage'),
+            dict(type='GetBBoxCenterScale'),
+            dict(type='GenerateGTGuideKeypoints'),
+            dict(type='TopdownAffine', input_size=INPUT_SIZE, use_udp=True),
+            dict(type='SelectPatches', input_size=INPUT_SIZE, **selection),
+            *tail,
+        ])

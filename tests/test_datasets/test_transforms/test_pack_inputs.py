@@ -1,6 +1,5 @@
 """PackPatchSelInputs on mmpose's real COCO test images."""
 import numpy as np
-from mmpose.datasets import CocoDataset
 from mmpose.datasets.transforms import PackPoseInputs
 from mmpose.registry import TRANSFORMS
 
@@ -8,23 +7,10 @@ from mmpose_patchsel.datasets.transforms import PackPatchSelInputs
 from mmpose_patchsel.datasets.transforms.pack_inputs import POSE_META_KEYS
 from mmpose_patchsel.keys import (FLIP_PATCH_MASK_KEY, PATCH_MASK_KEY,
                                   SELECTION_META_KEYS)
-
-INPUT_SIZE = (192, 256)
-
+from patchsel_testing import selecting_coco_dataset
 
 def dataset(coco_root, pack):
-    return CocoDataset(
-        data_root=str(coco_root),
-        ann_file='test_coco.json',
-        data_prefix=dict(img=''),
-        pipeline=[
-            dict(type='LoadImage'),
-            dict(type='GetBBoxCenterScale'),
-            dict(type='GenerateGTGuideKeypoints'),
-            dict(type='TopdownAffine', input_size=INPUT_SIZE, use_udp=True),
-            dict(type='SelectPatches', input_size=INPUT_SIZE),
-            pack,
-        ])
+    return selecting_coco_dataset(coco_root, pack)
 
 
 def test_default_meta_keys_are_mmposes_plus_the_selections():

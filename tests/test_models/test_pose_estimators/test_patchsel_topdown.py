@@ -4,14 +4,10 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
-from mmpose.registry import DATASETS, MODELS
+from mmpose.registry import MODELS
 
 from mmpose_patchsel.models.pose_estimators import masks_to_keep_indices
-
-INPUT_SIZE = (192, 256)
-META_KEYS = ('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
-             'input_size', 'input_center', 'input_scale', 'flip',
-             'flip_direction', 'flip_indices', 'patch_mask', 'patch_mask_flip')
+from patchsel_testing import INPUT_SIZE, selecting_coco_dataset
 
 
 def test_masks_to_keep_indices_equal_counts():
@@ -51,32 +47,14 @@ def model(tiny_coco_cfg):
 @pytest.fixture(scope='module')
 def batch(coco_root):
     """Four real persons through a training-style pipeline with selection."""
-    dataset = DATASETS.build(
-        dict(
-            type='CocoDataset',
-            data_root=str(coco_root),
-            ann_file='test_coco.json',
-            data_prefix=dict(img=''),
-            pipeline=[
-                dict(type='LoadImage'),
-                dict(type='GetBBoxCenterScale'),
-                dict(type='GenerateGTGuideKeypoints'),
-                dict(
-                    type='TopdownAffine', input_size=INPUT_SIZE, use_udp=True),
-                dict(
-                    type='SelectPatches',
-                    input_size=INPUT_SIZE,
-                    mode='neighbour',
-                    num_neighbours=4),
-                dict(
-                    type='GenerateTarget',
-                    encoder=dict(
-                        type='UDPHeatmap',
-                        input_size=INPUT_SIZE,
-                        heatmap_size=(48, 64),
-                        sigma=2)),
-                dict(type='PackPoseInputs', meta_keys=META_KEYS),
-            ]))
+    dataset = selecting_coco_dataset(
+        coco_root,
+        dict(type='GenerateTarget',
+             encoder=dict(type='UDPHeatmap', input_size=INPUT_SIZE,
+                          heatmap_size=(48, 64), sigma=2)),
+        dict(type='PackPatchSelInputs'),
+        mode='neighbour',
+        num_neighbours=4)
     return pseudo_collate([dataset[i] for i in range(4)])
 
 
