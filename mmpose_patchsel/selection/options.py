@@ -47,6 +47,20 @@ class SelectionOptions:
             object.__setattr__(self, 'num_keep',
                                check_int('num_keep', self.num_keep, 1))
 
+    def keywords(self, dataset_links=None, where: str = '') -> dict:
+        """The options as keywords for :func:`select_patches_batched`, with
+        ``dataset_links`` standing in for unset ``skeleton_links``.
+
+        Raises ``KeyError`` in skeleton mode when neither is set; ``where``
+        says in the message where the links could come from.
+        """
+        options = dict(vars(self))
+        if self.mode == 'skeleton' and self.skeleton_links is None:
+            if dataset_links is None:
+                raise KeyError(f'skeleton mode needs skeleton_links: {where}')
+            options['skeleton_links'] = dataset_links
+        return options
+
     def check_grid(self, grid: PatchGrid) -> 'SelectionOptions':
         """Fail (at config time) when ``num_keep`` exceeds ``grid``."""
         if not isinstance(grid, PatchGrid):

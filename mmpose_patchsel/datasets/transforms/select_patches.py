@@ -98,23 +98,16 @@ class SelectPatches(BaseTransform):
             masks = select_patches_batched(
                 self.grid, torch.from_numpy(batch_kpts),
                 torch.from_numpy(batch_scores),
-                **self._options(results)).masks.numpy()
+                **self.options.keywords(
+                    results.get('skeleton_links'),
+                    'none in the sample (dataset metainfo) or the config')
+            ).masks.numpy()
         results[PATCH_MASK_KEY] = masks[0]
         if self.with_flip_mask:
             results[FLIP_PATCH_MASK_KEY] = masks[1]
         results[INPUT_GUIDE_KEYPOINTS_KEY] = keypoints
         results[INPUT_GUIDE_SCORES_KEY] = scores
         return results
-
-    def _options(self, results: dict) -> dict:
-        """The options as keywords, with the sample's skeleton if needed."""
-        options = dict(vars(self.options))
-        if options['mode'] == 'skeleton' and options['skeleton_links'] is None:
-            options['skeleton_links'] = results.get('skeleton_links')
-            if options['skeleton_links'] is None:
-                raise KeyError('skeleton mode needs skeleton_links: none in '
-                               'the sample (dataset metainfo) or the config')
-        return options
 
     def _warp_matrix(self, results: dict) -> np.ndarray:
         rot = results['bbox_rotation'][0] if 'bbox_rotation' in results \

@@ -215,14 +215,10 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
         keypoints, scores = self.online_guide(inputs, data_samples,
                                               grid.input_size, self.use_udp)
         meta = self._dataset_meta(data_samples)
-        options = dict(vars(self.selection_options))
-        if options['mode'] == 'skeleton' and options['skeleton_links'] is None:
-            options['skeleton_links'] = meta.get('skeleton_links')
-            if options['skeleton_links'] is None:
-                raise KeyError(
-                    'skeleton selection needs skeleton_links: set the '
-                    "model's metainfo=dict(from_file='configs/_base_/"
-                    "datasets/<dataset>.py') or selection.skeleton_links")
+        options = self.selection_options.keywords(
+            meta.get('skeleton_links'),
+            "set the model's metainfo=dict(from_file='configs/_base_/"
+            "datasets/<dataset>.py') or selection.skeleton_links")
         batch_kpts, batch_scores = keypoints, scores
         if with_flip_mask:  # one call for the batch and its flip
             flip_kpts, flip_scores = flip_keypoints(keypoints, scores,
