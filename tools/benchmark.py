@@ -19,10 +19,9 @@ Example::
         --batch-size 8 --num-keep 144 96
 """
 import argparse
-import ctypes
 import os
 import platform
-from typing import Callable, Optional
+from typing import Callable
 
 import torch
 from mmengine.config import Config, DictAction
@@ -30,7 +29,7 @@ from mmpose.apis import init_model
 from mmpose.structures import PoseDataSample
 
 from mmpose_patchsel.analysis import at_keep_rate, measured_keep_rates
-from mmpose_patchsel.analysis import median_times
+from mmpose_patchsel.analysis import median_times, peak_memory
 from mmpose_patchsel.models.pose_estimators import OnlineGuide
 
 
@@ -55,48 +54,6 @@ def parse_args():
         'on the same crops and report its share of guide + selected model')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
-
-
-def read_status_kib(field: str) -> Optional[int]:
-    """``VmHWM`` / ``VmRSS`` of this process in KiB (Linux only)."""
-    try:
-        with open('/proc/self/status') as f:
-            for line in f:
-                if line.startswith(field + ':'):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
-def reset_peak(device: torch.device) -> Optional[int]:
-    if device.type == 'cuda':
-        torch.cuda.reset_peak_memory_stats(device)
-        return torch.cuda.memory_allocated(device)
-    try:
-        # Hand freed heap back to the OS, then reset the resident
-        # high-water mark to the current RSS ('5', Linux >= 4.0).
-        ctypes.CDLL('libc.so.6').malloc_trim(0)
-        with open('/proc/self/clear_refs', 'w') as f:
-            f.write('5')
-    except OSError:
-        return None
-    return read_status_kib('VmRSS')
-
-
-def peak_mib(device: torch.device, baseline: Optional[int]) -> float:
-    if device.type == 'cuda':
-        return (torch.cuda.max_memory_allocated(device) - baseline) / 2**20
-    hwm = read_status_kib('VmHWM')
-    return float('nan') if hwm is None or baseline is None else (
-        hwm - baseline) / 1024
-
-
-def peak_memory(fn: Callable, device: torch.device) -> float:
-    """Peak memory growth (MiB) during one call of ``fn``."""
-    baseline = reset_peak(device)
-    fn()
-    return peak_mib(device, baseline)
 
 
 def random_keep(batch: int, num_patches: int, k: int,

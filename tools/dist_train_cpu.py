@@ -21,26 +21,16 @@ On GPUs use ``mim train mmpose CFG --launcher pytorch --gpus N`` instead.
 import os
 import runpy
 import sys
-from pathlib import Path
 
 import torch.distributed as dist
+
+from mmpose_patchsel.analysis import mmpose_train_script
 
 #: Added to the command line: DDP of a CPU module takes no device ids.
 CPU_DDP_OPTIONS = [
     '--cfg-options', 'model_wrapper_cfg.type=MMDistributedDataParallel',
     'model_wrapper_cfg.device_ids=None'
 ]
-
-
-def mmpose_train_script() -> Path:
-    """mmpose's ``tools/train.py`` as installed with the package."""
-    import mmpose
-    path = Path(mmpose.__file__).parent / '.mim' / 'tools' / 'train.py'
-    if not path.is_file():
-        raise FileNotFoundError(
-            f'mmpose has no {path}: install mmpose from its wheel or as a '
-            'mim package so that its tools are included')
-    return path
 
 
 def main() -> None:

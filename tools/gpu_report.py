@@ -48,7 +48,8 @@ from mmpose.apis import init_model
 from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.structures import PoseDataSample
 
-from mmpose_patchsel.analysis import median_times
+from mmpose_patchsel.analysis import (median_times, mmpose_train_script,
+                                      peak_memory)
 from mmpose_patchsel.models.pose_estimators import (OnlineGuide,
                                                     masks_to_keep_indices)
 from mmpose_patchsel.selection import PatchGrid, select_patches_batched
@@ -147,16 +148,11 @@ def build_model(config: Path, arch: str, size, device: torch.device):
 
 
 def peak_mib(fn: Callable, device: torch.device) -> Optional[float]:
-    """CUDA allocator peak above the baseline during one call."""
+    """CUDA allocator peak above the baseline during one call (GPU only)."""
     if device.type != 'cuda':
         return None
-    torch.cuda.synchronize(device)
-    torch.cuda.reset_peak_memory_stats(device)
-    base = torch.cuda.memory_allocated(device)
     with torch.no_grad():
-        fn()
-    torch.cuda.synchronize(device)
-    return round((torch.cuda.max_memory_allocated(device) - base) / 2**20, 1)
+        return round(peak_memory(fn, device), 1)
 
 
 class Paths:
@@ -318,11 +314,6 @@ def run_syncs(preset: dict, device) -> List[dict]:
 
 # ----------------------------------------------------------------------
 # 4. Training
-def mmpose_train_script() -> Path:
-    import mmpose
-    return Path(mmpose.__file__).parent / '.mim' / 'tools' / 'train.py'
-
-
 def training_config(preset: dict, data_root: str, work_dir: Path) -> Path:
     """The training config for ``iters`` iterations on ``data_root``."""
     cfg = Config.fromfile(str(preset['train_config']))

@@ -3,9 +3,11 @@ from .complexity import (SelectionFlops, at_keep_rate, count_flops,
                          sdpa_flop_jit)
 from .evaluation import (evaluate_batches, evaluate_checkpoint, kept_tokens,
                          loader_batches)
+from .memory import peak_memory
 from .recall import keypoint_cell_hits, keypoint_cell_recall
-from .runs import (StageTimer, last_checkpoint, output_to, run_logged,
-                   train_in_process, train_unless_cached, train_with_mim)
+from .runs import (StageTimer, last_checkpoint, mmpose_train_script,
+                   output_to, run_logged, train_in_process,
+                   train_unless_cached, train_with_mim)
 from .timing import median_times, timed
 
 __all__ = [
@@ -14,5 +16,6 @@ __all__ = [
     'evaluate_checkpoint', 'kept_tokens', 'loader_batches', 'StageTimer',
     'last_checkpoint', 'output_to', 'run_logged', 'train_in_process',
     'train_unless_cached', 'train_with_mim', 'median_times', 'timed',
-    'keypoint_cell_hits', 'keypoint_cell_recall'
+    'keypoint_cell_hits', 'keypoint_cell_recall', 'peak_memory',
+    'mmpose_train_script'
 ]

@@ -10,8 +10,10 @@ import os.path as osp
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional, TextIO
 
+import mmpose
 from mmengine.config import Config
 from mmengine.runner import Runner
 
@@ -64,6 +66,16 @@ def run_logged(cmd: List[str], log: str, cwd: Optional[str] = None) -> None:
             tail = f.read()[-3000:]
         raise RuntimeError(f'{" ".join(cmd)} failed ({done.returncode}); '
                            f'end of {log}:\n{tail}')
+
+
+def mmpose_train_script() -> Path:
+    """mmpose's ``tools/train.py`` as installed with the package."""
+    path = Path(mmpose.__file__).parent / '.mim' / 'tools' / 'train.py'
+    if not path.is_file():
+        raise FileNotFoundError(
+            f'mmpose has no {path}: install mmpose from its wheel or as a '
+            'mim package so that its tools are included')
+    return path
 
 
 def train_in_process(cfg: Config, work_dir: str) -> None:
