@@ -103,7 +103,9 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
     - an online guide (``guide=dict(config=..., checkpoint=...)``), a frozen
       mmpose top-down model run on the same crops inside ``predict`` (and in
       ``loss`` with ``guide_in_loss=True``), whose keypoints are turned into
-      a selection on the device by ``selection=dict(mode=..., ...)``.
+      a selection on the device by ``selection=dict(mode=..., ...)``. In
+      ``predict`` it runs only for a batch whose samples carry no
+      selection of their own.
 
     A batch with neither runs the full model, so the same estimator serves
     the full baseline.
@@ -277,7 +279,10 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
         assert self.with_head, (
             'The model must have head to perform prediction.')
         flip_test = self.test_cfg.get('flip_test', False)
-        if self.has_online_guide:
+        # Samples that arrive with a selection (SelectPatches in the
+        # pipeline, a tracker's previous-frame guide) keep it.
+        if self.has_online_guide and not any(
+                PATCH_MASK_KEY in ds.metainfo for ds in data_samples):
             self.attach_online_selection(inputs, data_samples, flip_test)
         selection = self.selection_from_samples(data_samples, inputs.device)
         feats = self.extract_feat(inputs, *selection)

@@ -206,3 +206,23 @@ def test_inference_topdown_with_online_guide(tiny_coco_cfg, guide_ckpt,
     for result in results:
         assert 0 < int(result.patch_mask.sum()) < 192
         assert result.patch_guide_keypoints.shape == (17, 2)
+
+
+def test_samples_with_their_own_selection_skip_the_online_guide(
+        tiny_coco_cfg, guide_ckpt, coco_root):
+    """A batch that carries masks (a tracker's previous-frame guide) keeps
+    them: the online guide does not overwrite them."""
+    model = init_model(online_cfg(tiny_coco_cfg, guide_ckpt), device='cpu')
+    plain = coco_dataset(coco_root)
+    batch = pseudo_collate([plain[i] for i in range(3)])
+    own = np.zeros(192, bool)
+    own[:24] = True  # the top two rows: nothing a guide would pick
+    for sample in batch['data_samples']:
+        sample.set_metainfo(dict(patch_mask=own.copy()))
+    results = model.test_step(batch)
+    for result in results:
+        np.testing.assert_array_equal(np.asarray(result.patch_mask), own)
+        assert 'patch_guide_keypoints' not in result.metainfo
+    # Without them, the guide selects (and writes its keypoints).
+    guided = model.test_step(pseudo_collate([plain[i] for i in range(3)]))
+    assert all('patch_guide_keypoints' in r.metainfo for r in guided)
