@@ -1,3 +1,8 @@
 from .guide_dump import dump_guide
+from .pose_tracker import PatchSelPoseTracker, TrackerStats
+from .tracking import bbox_iou, box_from_keypoints, match_boxes
 
-__all__ = ['dump_guide']
+__all__ = [
+    'dump_guide', 'PatchSelPoseTracker', 'TrackerStats', 'bbox_iou',
+    'box_from_keypoints', 'match_boxes'
+]
