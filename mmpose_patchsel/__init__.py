@@ -8,6 +8,7 @@ from .apis import *  # noqa: F401,F403
 from .datasets import *  # noqa: F401,F403
 from .engine import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
+from .video import *  # noqa: F401,F403
 from .visualization import *  # noqa: F401,F403
 from .version import __version__
 

@@ -69,6 +69,31 @@ def render_image(rng: np.random.Generator, width: int, height: int,
             box = np.concatenate([keypoints[:, :2].min(0),
                                   keypoints[:, :2].max(0)])
             draw_occluder(canvas, rng, box, float(np.ptp(keypoints[:, 1])))
+    annotations = [
+        dict(category_id=1,
+             iscrowd=0,
+             bbox=person['bbox'],
+             area=person['area'],
+             keypoints=[
+                 round(float(v), 2) for v in person['keypoints'].reshape(-1)
+             ],
+             num_keypoints=person['num_keypoints'],
+             pose_mode=person['pose_mode'])
+        for person in annotate_figures(canvas, placed)
+    ]
+    image = canvas.image
+    image += rng.normal(0, rng.uniform(0, 6), image.shape).astype(np.float32)
+    if rng.random() < 0.3:
+        image = cv2.GaussianBlur(image, (3, 3), 0)
+    return np.clip(image, 0, 255).astype(np.uint8), annotations
+
+
+def annotate_figures(canvas: Canvas, placed: list) -> List[dict]:
+    """Annotations of the drawn figures, ``placed`` = ``(figure,
+    keypoints, label, scale, full_area)`` each: COCO visibility from the
+    finished canvas, tight boxes of the visible pixels; a figure with less
+    than :data:`MIN_VISIBLE_FRACTION` of itself visible is left out.
+    Keypoints are ``(17, 3)`` arrays; ``label`` is the canvas label."""
     annotations = []
     for figure, keypoints, label, scale, full_area in placed:
         flags = keypoint_visibility(canvas, keypoints, figure, label, scale)
@@ -77,21 +102,14 @@ def render_image(rng: np.random.Generator, width: int, height: int,
                 or box[4] < MIN_VISIBLE_FRACTION * full_area):
             continue  # (almost) hidden: left unannotated, as in COCO
         coords = np.where(flags[:, None] > 0, keypoints[:, :2], 0.0)
-        kpts = np.concatenate([coords, flags[:, None]], axis=1)
         annotations.append(
-            dict(
-                category_id=1,
-                iscrowd=0,
-                bbox=[round(v, 2) for v in box[:4]],
-                area=box[4],
-                keypoints=[round(float(v), 2) for v in kpts.reshape(-1)],
-                num_keypoints=int((flags > 0).sum()),
-                pose_mode=figure.mode))
-    image = canvas.image
-    image += rng.normal(0, rng.uniform(0, 6), image.shape).astype(np.float32)
-    if rng.random() < 0.3:
-        image = cv2.GaussianBlur(image, (3, 3), 0)
-    return np.clip(image, 0, 255).astype(np.uint8), annotations
+            dict(keypoints=np.concatenate([coords, flags[:, None]], axis=1),
+                 bbox=[round(v, 2) for v in box[:4]],
+                 area=box[4],
+                 num_keypoints=int((flags > 0).sum()),
+                 pose_mode=figure.mode,
+                 label=label))
+    return annotations
 
 
 def generate_split(out_dir: str,

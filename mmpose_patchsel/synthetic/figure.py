@@ -214,10 +214,10 @@ def pose_figure(angles: dict, yaw: float, roll: float) -> Figure:
         mode=angles['mode'])
 
 
-def sample_figure(rng: np.random.Generator) -> Figure:
-    """A random pose from a random view: mostly facing the camera (as
-    people in photos mostly do), also from the back and the side; roll
-    mostly small."""
+def sample_view(rng: np.random.Generator) -> Tuple[float, float]:
+    """Yaw and roll (radians): mostly facing the camera (as people in
+    photos mostly do), also from the back and the side; roll mostly
+    small."""
     view = rng.random()
     if view < 0.6:
         yaw = np.deg2rad(rng.normal(0, 30))
@@ -225,7 +225,12 @@ def sample_figure(rng: np.random.Generator) -> Figure:
         yaw = np.deg2rad(rng.choice([-90, 90]) + rng.normal(0, 15))
     else:
         yaw = np.deg2rad(180 + rng.normal(0, 30))
-    roll = np.deg2rad(rng.normal(0, 8))
+    return yaw, np.deg2rad(rng.normal(0, 8))
+
+
+def sample_figure(rng: np.random.Generator) -> Figure:
+    """A random pose from a random view (:func:`sample_view`)."""
+    yaw, roll = sample_view(rng)
     return pose_figure(sample_pose_angles(rng), yaw, roll)
 
 
