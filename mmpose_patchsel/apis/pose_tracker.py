@@ -277,6 +277,26 @@ class PatchSelPoseTracker:
         self._frame_count = 0
         self.stats = TrackerStats()
 
+    def set_guide_pose(self, track_id: int, keypoints: np.ndarray,
+                       scores: np.ndarray) -> None:
+        """Make ``keypoints`` (K, 2) image pixels and ``scores`` (K,) the
+        pose track ``track_id`` guides the next frame with (and makes its
+        box from), in place of its own prediction: a pose from another
+        source, or the ground truth for a diagnostic."""
+        for track in self._tracks:
+            if track.track_id == track_id:
+                k = len(track.keypoints)
+                keypoints = np.asarray(keypoints, np.float32)
+                scores = np.asarray(scores, np.float32)
+                if keypoints.shape != (k, 2) or scores.shape != (k, ):
+                    raise ValueError(
+                        f'track {track_id}: keypoints must be ({k}, 2) and '
+                        f'scores ({k},), got {keypoints.shape} and '
+                        f'{scores.shape}')
+                track.keypoints, track.scores = keypoints, scores
+                return
+        raise KeyError(f'no live track with id {track_id}')
+
     # -- per frame ---------------------------------------------------------
     def track(self,
               frame: Optional[np.ndarray],

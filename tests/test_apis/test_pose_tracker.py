@@ -265,3 +265,28 @@ def test_bad_arguments_name_themselves(model, online_model):
         PatchSelPoseTracker(model, selection=dict(num_keep=500))
     with pytest.raises(TypeError, match='frame'):
         PatchSelPoseTracker(model).track('000000.jpg')
+
+
+def test_set_guide_pose_replaces_the_next_frames_guide(model, clip):
+    """A pose set from outside (here: a tight cluster at one corner of the
+    person's box) is what the next frame selects from."""
+    frames, boxes = clip
+    tracker = PatchSelPoseTracker(
+        model, dict(enumerate(boxes)), selection=SELECTION, **TRACKING)
+    first = tracker.track(frames[0], 0)
+    x0, y0 = first[0].pred_instances.bboxes[0][:2]
+    corner = np.tile(np.float32([x0 + 2, y0 + 2]), (17, 1))
+    tracker.set_guide_pose(first[0].track_id, corner, np.ones(17))
+    second = {r.track_id: r for r in tracker.track(frames[1], 1)}
+    grid = model.patch_grid()
+    sample = second[first[0].track_id]
+    warp = get_udp_warp_matrix(sample.input_center, sample.input_scale, 0.,
+                               output_size=grid.input_size)
+    expected = select_patches(grid, cv2.transform(corner[None], warp)[0],
+                              np.ones(17, np.float32), **SELECTION).mask
+    np.testing.assert_array_equal(sample.patch_mask, expected)
+    assert sample.patch_mask.sum() <= 5  # one cell and its neighbour
+    with pytest.raises(KeyError, match='no live track with id 99'):
+        tracker.set_guide_pose(99, corner, np.ones(17))
+    with pytest.raises(ValueError, match='keypoints must be'):
+        tracker.set_guide_pose(first[0].track_id, corner[:3], np.ones(3))

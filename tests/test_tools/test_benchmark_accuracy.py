@@ -8,31 +8,12 @@ held-out poses, so the check is that training lifts the AP off the floor
 of random weights, measured here with the same config and images.
 """
 import json
-import os.path as osp
-import subprocess
-import sys
 
-import pytest
 import torch
 from mmengine.config import Config
 from mmpose.apis import init_model
 
 from mmpose_patchsel.analysis import evaluate_checkpoint
-
-PROJECT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-TOOLS = osp.join(PROJECT, 'tools')
-
-
-@pytest.fixture(scope='module')
-def ci_benchmark(tmp_path_factory):
-    work_dir = tmp_path_factory.mktemp('accuracy')
-    done = subprocess.run(
-        [sys.executable, osp.join(TOOLS, 'benchmark_accuracy.py'),
-         '--preset', 'ci', '--work-dir', str(work_dir)],
-        cwd=PROJECT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    with open(work_dir / 'results.json') as f:
-        return work_dir, json.load(f)
 
 
 def random_weights_ap(work_dir) -> float:
