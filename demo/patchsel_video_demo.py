@@ -22,12 +22,11 @@ Example::
         --gif outputs/video_demo/pan_zoom_000000000785.gif
 """
 import argparse
-import json
 import os
 import os.path as osp
 import time
 from itertools import islice
-from typing import Dict, List, Optional, Tuple
+from typing import List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -36,7 +35,7 @@ from mmpose.apis import init_model
 
 import mmpose_patchsel  # noqa: F401  (registers the plugin's modules)
 from mmpose_patchsel.apis import PatchSelPoseTracker
-from mmpose_patchsel.video import count_frames, iter_frames
+from mmpose_patchsel.video import count_frames, iter_frames, load_box_file
 from mmpose_patchsel.visualization import (PatchSelLocalVisualizer,
                                            draw_tracked_frame)
 
@@ -106,62 +105,6 @@ def source_name(source: str) -> str:
     if osp.basename(path) == 'frames':
         path = osp.dirname(path)
     return osp.splitext(osp.basename(path))[0]
-
-
-def load_box_file(path: str) -> Dict[int, np.ndarray]:
-    """``{frame_index: (N, 5) xyxy + score}`` from a box file.
-
-    Either COCO annotations whose images carry ``frame_index`` (a clip's
-    ``annotations.json``; boxes ``bbox`` xywh, score ``score`` or 1, crowd
-    boxes skipped), or a JSON object ``{frame_index: [[x1, y1, x2, y2
-    (, score)], ...]}``.
-    """
-    with open(path) as f:
-        data = json.load(f)
-    if isinstance(data, dict) and 'images' in data:
-        if 'annotations' not in data:
-            raise KeyError(f'{path}: COCO box file without "annotations"')
-        frame_of = {}
-        for image in data['images']:
-            if 'frame_index' not in image:
-                raise KeyError(f'{path}: image {image.get("id")} has no '
-                               '"frame_index"; a COCO box file needs one per '
-                               'image (the clip format)')
-            frame_of[image['id']] = int(image['frame_index'])
-        boxes = {index: [] for index in frame_of.values()}
-        for ann in data['annotations']:
-            if ann.get('iscrowd', 0):
-                continue
-            if ann['image_id'] not in frame_of:
-                raise KeyError(f'{path}: annotation {ann.get("id")} has '
-                               f'image_id {ann["image_id"]}, not an image')
-            x, y, w, h = ann['bbox']
-            boxes[frame_of[ann['image_id']]].append(
-                [x, y, x + w, y + h, ann.get('score', 1.0)])
-    elif isinstance(data, dict):
-        boxes = {}
-        for key, value in data.items():
-            try:
-                index = int(key)
-            except ValueError:
-                raise ValueError(f'{path}: key {key!r} is not a frame '
-                                 'index') from None
-            boxes[index] = value
-    else:
-        raise ValueError(f'{path}: expected COCO annotations or '
-                         '{frame_index: boxes}, got a JSON '
-                         f'{type(data).__name__}')
-    out = {}
-    for index, rows in boxes.items():
-        array = np.asarray(rows, np.float32)
-        if array.size == 0:
-            array = np.zeros((0, 5), np.float32)
-        if array.ndim != 2 or array.shape[1] not in (4, 5):
-            raise ValueError(f'{path}: boxes of frame {index} must be '
-                             f'[[x1, y1, x2, y2(, score)], ...], got shape '
-                             f'{array.shape}')
-        out[index] = array
-    return out
 
 
 def build_detector(args: argparse.Namespace):

@@ -55,7 +55,8 @@ from mmpose_patchsel.apis import PatchSelPoseTracker, bbox_iou
 from mmpose_patchsel.models.pose_estimators.patchsel_topdown import \
     masks_to_keep_indices
 from mmpose_patchsel.synthetic import DESCRIPTION, generate_sequence_clips
-from mmpose_patchsel.video import load_clip, make_pan_zoom_clips
+from mmpose_patchsel.video import (load_box_file, load_clip,
+                                   make_pan_zoom_clips)
 
 PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, osp.join(PROJECT, 'tools'))
@@ -180,16 +181,6 @@ def build_trackers(full, selected, guided, selection: dict, boxes: dict,
 
 
 # ------------------------------------------------------------------ runs
-def gt_box_file(clip) -> Dict[int, np.ndarray]:
-    """The clip's ground-truth boxes as a box file: frame -> (N, 5)."""
-    boxes = {}
-    for index in range(len(clip.frame_files)):
-        gt = clip.gt_boxes(index)
-        boxes[index] = np.concatenate(
-            [gt, np.ones((len(gt), 1), np.float32)], axis=1)
-    return boxes
-
-
 def run_clip(clip, trackers: dict, max_frames: int = None) -> dict:
     """Every tracker over the clip, taking turns per frame: predictions,
     per-frame seconds, kept tokens and stats per row."""
@@ -314,8 +305,10 @@ def timing_block(name: str, clips: list, full, selected, guided,
     runs = [
         run_clip(
             c,
-            build_trackers(full, selected, guided, selection, gt_box_file(c),
-                           args, with_ap, **options), frames) for c in clips
+            build_trackers(
+                full, selected, guided, selection,
+                load_box_file(osp.join(c.folder, 'annotations.json')), args,
+                with_ap, **options), frames) for c in clips
     ]
     rows = summarise(clips, runs, dataset_meta, with_ap,
                      selected.patch_grid().num_patches)

@@ -1,5 +1,4 @@
 """The video demo end to end on a short clip of a shifted COCO photo."""
-import importlib.util
 import json
 import re
 import subprocess
@@ -12,21 +11,13 @@ import pytest
 from mmpose.apis import init_model
 
 from mmpose_patchsel.apis import PatchSelPoseTracker
-from mmpose_patchsel.video import iter_frames, write_clip
+from mmpose_patchsel.video import iter_frames, load_box_file, write_clip
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEMO = PROJECT / 'demo' / 'patchsel_video_demo.py'
 PHOTO = '000000040083.jpg'  # two annotated persons apart (and one empty)
 FRAMES = 5
 SHIFT = 6  # pixels to the right per frame
-
-
-def _demo_module():
-    spec = importlib.util.spec_from_file_location('patchsel_video_demo',
-                                                  DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -109,7 +100,7 @@ def test_demo_writes_the_video_gif_and_summary(clip, tiny_coco_cfg,
     # (min score 0) guide them.
     model = init_model(str(tiny_coco_cfg), str(guide_ckpt), device='cpu')
     tracker = PatchSelPoseTracker(
-        model, detector=_demo_module().load_box_file(box_file),
+        model, detector=load_box_file(box_file),
         min_pose_score=0.0)
     for index, frame in iter_frames(clip):
         tracker.track(frame, index)
@@ -137,7 +128,6 @@ def test_demo_writes_the_video_gif_and_summary(clip, tiny_coco_cfg,
 
 
 def test_box_file_formats(tmp_path):
-    load_box_file = _demo_module().load_box_file
     plain = tmp_path / 'boxes.json'
     plain.write_text(json.dumps({'0': [[1, 2, 3, 4, 0.9]], '2': [],
                                  '1': [[5, 6, 7, 8]]}))
