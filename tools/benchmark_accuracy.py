@@ -5,34 +5,42 @@ On this 2-core CPU, in one command:
 1. generates the synthetic COCO-format data (tools/make_synthetic_pose.py);
 2. trains the guide (LiteHRNet-18, 128x96), reports its own AP and dumps
    its predictions on val with tools/dump_guide.py;
-3. trains the full ViT and each method (neighbour n=4, skeleton, joint
-   tokens) under one schedule (``configs/synthetic``), with ``mim train``;
-4. evaluates every row with mmpose's CocoMetric on val (ground-truth person
-   boxes): the trained methods, the training-free rows (the full model with
-   selection at test time only) and a budget sweep;
-5. counts GFLOPs (attention included, and without: the paper's
-   convention) and times each main row against the full model on the same
-   val batches, in rotation;
-6. writes ``results.json``, ``results.md`` (the table) and
-   ``ap_vs_gflops.png`` (the paper's Figure-3 analogue) to ``--work-dir``.
+3. trains the full ViT from scratch (the warm start; scored on val every
+   ``curve_every`` epochs: the learning curve);
+4. fine-tunes from it, with ``mim train`` and each of the preset's seeds,
+   every entry of ``TRAININGS``: the full model, and neighbour and skeleton
+   selection at each cost point of ``COST_TARGETS`` (a budget K found from
+   the traced GFLOPs), joint tokens unless the preset skips them;
+5. evaluates every row of ``ROWS`` with mmpose's CocoMetric on val
+   (ground-truth person boxes), per seed: the trained methods and the
+   training-free ones (the full model with selection at test time only,
+   unselected patches dropped or merged); with keypoint-cell recall;
+6. counts GFLOPs (attention included, and without: the paper's
+   convention) and times each row against the full model on the same val
+   batches, in rotation; optionally sweeps a test-time budget;
+7. writes ``results.json`` (also at ``--results``), ``results.md`` (the
+   table, mean +- std over seeds), ``ap_vs_gflops.png`` and
+   ``learning_curve.png`` to ``--work-dir``.
 
-Stages are cached in ``--work-dir``: a second run only re-evaluates.
-``--preset ci`` is the test suite's small version of the same path. Each
-stage is one function; a table row is one entry of ``ROWS`` (a method's
-test-time config with some method's weights), looked up by its name.
+Stages are cached in ``--work-dir``: a second run only re-evaluates, and a
+training stopped after a checkpoint resumes from it. ``--preset ci`` is
+the test suite's small version of the same path; ``--table`` prints the
+table of a results file.
 
 Example::
 
-    python tools/benchmark_accuracy.py --work-dir outputs/accuracy
+    python tools/benchmark_accuracy.py --preset cpu \
+        --results docs/results/accuracy_synthetic_cpu.json
 """
 import argparse
 import copy
+import glob
 import json
 import os
 import os.path as osp
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from typing import Dict, List, Optional, Tuple
 
@@ -44,6 +52,7 @@ from mmpose_patchsel.analysis import (SelectionFlops, StageTimer,
                                       evaluate_checkpoint, guide_flops,
                                       kept_tokens, loader_batches,
                                       median_times, pruned_flops, run_logged,
+                                      selection_recall_counts,
                                       train_unless_cached, train_with_mim)
 from mmpose_patchsel.synthetic import DESCRIPTION
 
@@ -61,47 +70,107 @@ METHODS = {
     'synthetic-256x192.py',
 }
 PRESETS = {
-    # The benchmark: ~2500 train persons, warm start 8 epochs (the guide
-    # too), then 2 epochs per row; ~400 val persons.
+    # The first benchmark (one seed; the video benchmark's models): ~2500
+    # train persons, warm start 8 epochs (the guide too), then 2 epochs per
+    # row; ~400 val persons.
     'full': dict(num_train=1500, num_val=250, clutter=0.3, warm_epochs=8,
                  ft_epochs=2, sweep_k=(24, 48, 96, 144),
-                 sweep_n=(0, 2, 4, 8), sweep_rate=(0.5, 0.7, 0.9),
-                 time_batches=2, repeats=3, eval_split='val'),
-    # The test suite's version: the same code path in ~3.5 minutes, on 6
+                 sweep_rate=(0.5, 0.7, 0.9), time_batches=2, repeats=3,
+                 eval_split='val'),
+    # Two CPU cores, one process at a time, <= 150 min: the same train
+    # images, the guide 8 epochs, the full model 20 epochs from scratch
+    # (scored on val every 4: the learning curve), 600 val images (~1000
+    # persons), every main row fine-tuned with 3 seeds. Without joint
+    # tokens, which collapse at this schedule (issue 13's to fix).
+    'cpu': dict(num_train=1500, num_val=600, clutter=0.3, guide_epochs=8,
+                warm_epochs=20, curve_every=4, ft_epochs=2, seeds=(0, 1, 2),
+                sweep_k=(48, 160), sweep_rate=(0.5, 0.9), time_batches=2,
+                repeats=3, eval_split='val', skip=('joint tokens', )),
+    # The test suite's version: the same code path in minutes, on 6
     # images evaluated on themselves. Nothing learns held-out poses that
     # fast; the test checks every stage runs, is scored, and that training
     # lifts the AP off the random-weights floor. Its numbers say nothing
     # about accuracy.
     'ci': dict(num_train=6, num_val=2, clutter=0.3, warm_epochs=100,
-               ft_epochs=10, sweep_k=(48, ), sweep_n=(2, ),
+               ft_epochs=10, sweep_k=(48, ),
                sweep_rate=(0.8, ), time_batches=1, repeats=1,
                eval_split='train'),
 }
 
 
+#: Cost points, as a fraction of the full model's GFLOPs (attention
+#: counted): the paper's (ViT-B skeleton 13.3 of 17.9, about 28 % fewer)
+#: and half. A method runs there with the budget ``num_keep`` = the most
+#: tokens whose GFLOPs fit.
+COST_TARGETS = {'paper': 0.72, 'half': 0.50}
+
+
 @dataclass(frozen=True)
-class RowSpec:
-    """A row of the table: the test-time config of ``method`` (its
-    selection) run with the fine-tuned weights of ``weights``."""
-    name: str  # unique: the row's key in the timing and the results
-    method: str  # a METHODS key
-    setting: Optional[str]  # None: the keep rate of a self-pruning model
-    weights: str  # a METHODS key
+class Training:
+    """A fine-tune from the warm start: a ``METHODS`` config, at a cost
+    point (``budget``, a ``COST_TARGETS`` key) or at its own setting;
+    with every seed of the preset or only the first."""
+    method: str
+    budget: Optional[str] = None
+    all_seeds: bool = True
 
     @property
-    def trained(self) -> str:
-        return 'yes' if self.weights == self.method else 'no (full model)'
+    def key(self) -> str:
+        return self.method + (f' @{self.budget}' if self.budget else '')
 
 
 FULL = 'full'  # the row the others are compared with
+GUIDED = ('neighbour', 'skeleton')  # the guide-based methods
+# Every seed: the full model and each guide-based method at the paper's
+# cost; the first seed: the other cost point and joint tokens.
+TRAININGS = (
+    Training(FULL),
+    *(Training(method, point, all_seeds=point == 'paper')
+      for point in COST_TARGETS for method in GUIDED),
+    Training('joint tokens', all_seeds=False),
+)
+
+
+@dataclass(frozen=True)
+class RowSpec:
+    """A row of the table: the test-time config of training ``config``
+    run with the weights of training ``weights`` (both ``Training``
+    keys), for each seed both were trained with; with ``merge`` > 0
+    the unselected patches are merged into that many tokens instead of
+    dropped (``PatchSelViT(merge_dropped=...)``)."""
+    name: str  # unique: the row's key in the timing and the results
+    config: str
+    weights: str
+    merge: int = 0
+
+    @property
+    def all_seeds(self) -> bool:
+        return all(job.all_seeds for job in TRAININGS
+                   if job.key in (self.config, self.weights))
+
+    @property
+    def trained(self) -> str:
+        return 'yes' if self.weights == self.config else 'no (full model)'
+
+
+#: Merged tokens of the training-free "merged" rows (bands of grid rows).
+#: One: on the 'full' preset's model 1 and 4 scored alike (AP 0.109 and
+#: 0.111 at K=139, 0.096 and 0.093 at n=4, dropped 0.100 and 0.070).
+MERGE_GROUPS = 1
+STOPS = ('data', 'guide', 'warm_start', 'fine_tune')
 ROWS = (
-    RowSpec(FULL, 'full', 'all patches', 'full'),
-    RowSpec('neighbour', 'neighbour', 'n=4', 'neighbour'),
-    RowSpec('skeleton', 'skeleton', 'skeleton', 'skeleton'),
-    RowSpec('joint tokens', 'joint tokens', None, 'joint tokens'),
-    # Training-free: the full model with selection at test time only.
-    RowSpec('neighbour (training-free)', 'neighbour', 'n=4', 'full'),
-    RowSpec('skeleton (training-free)', 'skeleton', 'skeleton', 'full'),
+    RowSpec(FULL, FULL, FULL),
+    *(RowSpec(f'{method} @{point}', f'{method} @{point}',
+              f'{method} @{point}')
+      for point in COST_TARGETS for method in GUIDED),
+    RowSpec('joint tokens', 'joint tokens', 'joint tokens'),
+    # Training-free: the full model with selection at test time only, the
+    # unselected patches dropped (the paper) or merged.
+    *(RowSpec(f'{method} @{point} (training-free'
+              f'{", merged" if merge else ""})', f'{method} @{point}', FULL,
+              merge)
+      for point in COST_TARGETS for method in GUIDED
+      for merge in (0, MERGE_GROUPS)),
 )
 
 
@@ -118,11 +187,24 @@ class Point:
 
 @dataclass
 class Row(Point):
-    """A row of the table; timing fills ``seconds`` and ``speedup``."""
+    """A row of the table: means over ``seeds`` (one fine-tune each), the
+    spread as the sample std (None for one seed); ``AP_drop`` pairs each
+    seed with the full model of the same seed. Timing fills ``seconds``
+    and ``speedup`` (first seed's models)."""
     name: str = ''
     method: str = ''
     trained: str = ''
+    merge: int = 0
+    seeds: List[int] = field(default_factory=list)
+    AP_seeds: List[float] = field(default_factory=list)
+    AP_std: Optional[float] = None
     AP_drop: float = 0.0
+    AP_drop_std: Optional[float] = None
+    gflops_saving: float = 0.0  # 1 - gflops / the full model's
+    # Visible ground-truth keypoints whose patch was selected (guide-based
+    # rows; None for the full model and joint tokens), over all seeds.
+    recall: Optional[float] = None
+    train_seconds: Optional[float] = None  # mean over seeds; None: none
     seconds: Optional[float] = None
     speedup: Optional[float] = None
 
@@ -133,6 +215,7 @@ class Evaluation:
     AR: float
     kept: List[int]  # patch tokens per person; empty without selection
     model: torch.nn.Module
+    recall: Tuple[int, int] = (0, 0)  # keypoint-cell hits, valid
 
 
 @dataclass
@@ -143,28 +226,44 @@ class Trained:
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir', default='outputs/accuracy')
-    parser.add_argument('--preset', choices=sorted(PRESETS), default='full')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--work-dir', help='default: outputs/accuracy_'
+                        '<preset> (outputs/accuracy for --preset full)')
+    parser.add_argument('--preset', choices=sorted(PRESETS), default='cpu')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='of the data and the warm start')
     parser.add_argument('--warm-epochs', type=int, help='override')
     parser.add_argument('--ft-epochs', type=int, help='override')
     parser.add_argument('--num-train', type=int, help='images; override')
     parser.add_argument('--num-val', type=int, help='images; override')
     parser.add_argument('--no-sweep', action='store_true')
+    parser.add_argument('--stop-after', choices=STOPS,
+                        help='end after this stage (the rest later: '
+                        'finished stages are cached)')
+    parser.add_argument('--results', help='also write results.json here '
+                        '(the README quotes docs/results/'
+                        'accuracy_synthetic_<preset>.json)')
+    parser.add_argument('--table', metavar='RESULTS_JSON',
+                        help='only print the markdown table of a results '
+                        'file, as the README has it')
     return parser.parse_args()
 
 
 class Experiment:
-    """One run: its settings, its folders under ``work_dir``, its stages."""
+    """One run: its settings, its folders under ``work_dir``, its stages.
+
+    ``seed`` makes the data and the warm start; each fine-tune runs with
+    every seed of the preset's ``seeds`` (its training randomness)."""
 
     def __init__(self, work_dir: str, preset: dict, seed: int) -> None:
         self.work_dir = osp.abspath(work_dir)
         self.preset = preset
         self.seed = seed
+        self.seeds = tuple(preset.get('seeds', (0, )))
         self.eval_split = preset['eval_split']
         self.data_root = osp.join(self.work_dir, 'data')
         self.guide_file = osp.join(self.data_root, 'guide',
                                    f'litehrnet-18_{self.eval_split}.json')
+        self.budgets: Dict[str, int] = {}  # COST_TARGETS key -> num_keep
         self.stage = StageTimer('accuracy')
         self.note = self.stage.note
 
@@ -178,9 +277,12 @@ class Experiment:
 
     def config(self, name: str, epochs: int,
                guide_file: Optional[str] = None,
-               load_from: Optional[str] = None) -> Config:
+               load_from: Optional[str] = None,
+               val_every: Optional[int] = None) -> Config:
         """A benchmark config on the data with ``epochs`` of training,
-        evaluated on the eval split, starting from ``load_from`` if given."""
+        evaluated on the eval split, starting from ``load_from`` if given;
+        scored (and saved, to resume) every ``val_every`` epochs if given,
+        else never (stage 5 scores every row) and saved at the end."""
         cfg = Config.fromfile(osp.join(CONFIGS, name))
         root = self.data_root.rstrip('/') + '/'
         ann_file = f'annotations/synthetic_pose_{self.eval_split}.json'
@@ -194,7 +296,10 @@ class Experiment:
                     transform.guide_file = guide_file
         for evaluator in ('val_evaluator', 'test_evaluator'):
             cfg[evaluator].ann_file = root + ann_file
-        cfg.train_cfg.max_epochs = cfg.train_cfg.val_interval = epochs
+        cfg.train_cfg.max_epochs = epochs
+        cfg.train_cfg.val_interval = val_every or epochs
+        if not val_every:  # mmengine scores from val_begin on
+            cfg.train_cfg.val_begin = epochs + 1
         cfg.param_scheduler[-1].end = epochs
         # Warm-up: at most a tenth of a short run (no change for the
         # benchmark).
@@ -202,7 +307,7 @@ class Experiment:
                            cfg.train_dataloader.batch_size)
         warmup = cfg.param_scheduler[0]
         warmup.end = max(1, min(warmup.end, iters // 10))
-        cfg.default_hooks.checkpoint.interval = epochs
+        cfg.default_hooks.checkpoint.interval = val_every or epochs
         if load_from is not None:
             cfg.load_from = load_from
         for hook in cfg.get('custom_hooks', []):
@@ -217,36 +322,64 @@ class Experiment:
                                    partial(train_with_mim, cwd=PROJECT),
                                    self.note)
 
+    def seeds_of(self, all_seeds: bool) -> Tuple[int, ...]:
+        return self.seeds if all_seeds else self.seeds[:1]
 
-def set_selection(cfg: Config, **options) -> Config:
-    """A copy of ``cfg`` with other val/test ``SelectPatches`` options."""
+    @property
+    def trainings(self) -> Tuple[Training, ...]:
+        """``TRAININGS`` less the methods the preset skips."""
+        skip = self.preset.get('skip', ())
+        return tuple(job for job in TRAININGS if job.method not in skip)
+
+    @property
+    def rows(self) -> Tuple['RowSpec', ...]:
+        """``ROWS`` less those of skipped methods."""
+        skip = self.preset.get('skip', ())
+        return tuple(spec for spec in ROWS
+                     if spec.config.split(' @')[0] not in skip)
+
+
+def set_selection(cfg: Config, splits: Tuple[str, ...] = ('val', 'test'),
+                  **options) -> Config:
+    """A copy of ``cfg`` with other ``SelectPatches`` options in the
+    pipelines of ``splits``."""
     cfg = copy.deepcopy(cfg)
-    for loader in ('val_dataloader', 'test_dataloader'):
-        for transform in cfg[loader].dataset.pipeline:
+    for split in splits:
+        for transform in cfg[f'{split}_dataloader'].dataset.pipeline:
             if transform.type == 'SelectPatches':
                 transform.update(options)
     return cfg
 
 
 def evaluate(cfg: Config, ckpt: str,
-             test_keep_rate: Optional[float] = None) -> Evaluation:
+             test_keep_rate: Optional[float] = None,
+             merge: int = 0) -> Evaluation:
     """CocoMetric AP/AR on the eval split, and the tokens each person
-    kept; a self-pruning backbone at ``test_keep_rate`` when given."""
-    if test_keep_rate is not None:
+    kept; a self-pruning backbone at ``test_keep_rate`` when given, the
+    unselected patches merged into ``merge`` tokens when > 0."""
+    if test_keep_rate is not None or merge:
         cfg = copy.deepcopy(cfg)
+    if test_keep_rate is not None:
         cfg.model.backbone.test_keep_rate = test_keep_rate
+    if merge:
+        cfg.model.backbone.merge_dropped = merge
     metrics, outputs, model = evaluate_checkpoint(cfg, ckpt)
     return Evaluation(metrics['coco/AP'], metrics['coco/AR'],
-                      kept_tokens(outputs), model)
+                      kept_tokens(outputs), model,
+                      selection_recall_counts(outputs, cfg.codec.input_size,
+                                              'UDP' in cfg.codec.type))
 
 
 def cost(result: Evaluation, flops: SelectionFlops) -> dict:
     """FLOPs per person of an evaluated model: through its own pruning
-    for a self-pruning backbone, else the mean over its selections."""
+    for a self-pruning backbone, else the mean over its selections (a
+    merging model is traced as itself: its merged tokens count)."""
     backbone = result.model.backbone
     if hasattr(backbone, 'keep_rate'):
         return pruned_flops(result.model, flops.input_shape,
                             backbone.current_keep_rate)
+    if getattr(backbone, 'merge_dropped', 0):
+        flops = SelectionFlops(result.model, flops.input_shape)
     return flops.mean(result.kept or [flops.num_patches])
 
 
@@ -256,6 +389,85 @@ def score(setting: str, result: Evaluation, flops: SelectionFlops) -> dict:
     return dict(setting=setting, tokens=float(c['tokens']), AP=result.AP,
                 AR=result.AR, gflops=c['flops'] / 1e9,
                 gflops_no_attn=c['flops_no_attention'] / 1e9)
+
+
+def budget_for(flops: SelectionFlops, fraction: float) -> int:
+    """The most kept tokens whose GFLOPs (attention counted) are at most
+    ``fraction`` of the full model's (FLOPs grow with the count)."""
+    limit = fraction * flops.at(None)['flops']
+    lo, hi = 1, flops.num_patches
+    if flops.at(lo)['flops'] > limit:
+        raise ValueError(f'no token count fits {fraction:.0%} of the full '
+                         'model\'s GFLOPs')
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if flops.at(mid)['flops'] <= limit:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def folder_of(key: str, seed: int) -> str:
+    """Work-dir folder of a training: ``neighbour @paper`` seed 1 ->
+    ``neighbour_paper_seed1`` (seed 0 has no suffix)."""
+    name = key.replace(' @', '_').replace(' ', '_')
+    return name if seed == 0 else f'{name}_seed{seed}'
+
+
+def mean_std(values: List[float]) -> Tuple[float, Optional[float]]:
+    """Mean and sample std (None for fewer than two values)."""
+    mean = sum(values) / len(values)
+    if len(values) < 2:
+        return mean, None
+    var = sum((v - mean)**2 for v in values) / (len(values) - 1)
+    return mean, var**0.5
+
+
+def train_seconds(work_dir: str) -> Optional[float]:
+    """Seconds of training iterations in a run's mmengine scalars."""
+    curve = training_log(work_dir)
+    return curve['seconds'][-1] if curve['seconds'] else None
+
+
+def training_log(work_dir: str) -> dict:
+    """A run's training from mmengine's ``vis_data/scalars.json`` (every
+    log dir of ``work_dir``: a resumed run has several): per logged
+    iteration the cumulative seconds of iterations (from their own
+    ``time``, so a stopped and resumed run counts no gap), and the val
+    scores with the seconds of training before them."""
+    train, val = {}, {}
+    for path in sorted(glob.glob(
+            osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                if 'coco/AP' in record:
+                    val[record['step']] = record
+                elif 'iter' in record:
+                    train[record['iter']] = record['time']
+    iters, seconds, done, last = [], [], 0.0, 0
+    for it in sorted(train):
+        done += train[it] * (it - last)
+        last = it
+        iters.append(it)
+        seconds.append(done)
+    return dict(iters=iters, seconds=seconds, val=val)
+
+
+def learning_curve(work_dir: str, iters_per_epoch: int) -> List[dict]:
+    """Val AP/AR of a run at each scored epoch, with its training
+    seconds and iterations so far."""
+    log = training_log(work_dir)
+    points = []
+    for epoch in sorted(log['val']):
+        it = epoch * iters_per_epoch
+        before = [s for i, s in zip(log['iters'], log['seconds']) if i <= it]
+        points.append(dict(epoch=epoch, iters=it,
+                           train_seconds=before[-1] if before else 0.0,
+                           AP=log['val'][epoch]['coco/AP'],
+                           AR=log['val'][epoch]['coco/AR']))
+    return points
 
 
 # ---------------------------------------------------------------- stages
@@ -283,69 +495,135 @@ def make_data(exp: Experiment) -> None:
 
 def train_guide(exp: Experiment) -> Tuple[Trained, Evaluation]:
     """Train the guide, score it, dump its predictions."""
-    cfg = exp.config(GUIDE, exp.preset['warm_epochs'])
+    p = exp.preset
+    cfg = exp.config(GUIDE, p.get('guide_epochs', p['warm_epochs']))
     ckpt = exp.train(cfg, 'guide')
     result = evaluate(cfg, ckpt)
     exp.note(f'guide AP {result.AP:.3f} AR {result.AR:.3f}')
     if not osp.isfile(exp.guide_file):
+        dump_cfg = exp.path('guide', 'dump_config.py')  # this run's data
+        cfg.dump(dump_cfg)
         run_logged([
-            sys.executable, 'tools/dump_guide.py',
-            exp.path('guide', 'config.py'), ckpt, '--out', exp.guide_file
+            sys.executable, 'tools/dump_guide.py', dump_cfg, ckpt, '--out',
+            exp.guide_file
         ], exp.path('guide', 'dump_guide.log'), PROJECT)
     return Trained(cfg, ckpt), result
 
 
 def warm_start(exp: Experiment) -> str:
     """The full model from scratch: every fine-tune starts from it."""
-    return exp.train(exp.config(WARM_START, exp.preset['warm_epochs']),
-                     'warm_start')
+    p = exp.preset
+    # Scored every curve_every epochs (the learning curve), else at the end.
+    return exp.train(
+        exp.config(WARM_START, p['warm_epochs'],
+                   val_every=p.get('curve_every', p['warm_epochs'])),
+        'warm_start')
 
 
-def fine_tune(exp: Experiment, method: str, warm: str) -> Trained:
+def set_budgets(exp: Experiment, flops: SelectionFlops) -> None:
+    """``num_keep`` of each cost point of ``COST_TARGETS``."""
+    exp.budgets = {name: budget_for(flops, fraction)
+                   for name, fraction in COST_TARGETS.items()}
+    exp.note('budgets: ' + ', '.join(
+        f'{name} K={k} ({flops.at(k)["flops"] / flops.at(None)["flops"]:.0%}'
+        ' of the full GFLOPs)' for name, k in exp.budgets.items()))
+
+
+def fine_tune(exp: Experiment, method: str, warm: str, seed: int = 0,
+              budget: Optional[str] = None) -> Trained:
+    """``method``'s fine-tune from ``warm`` with training seed ``seed``,
+    at the cost point ``budget`` (train and test selection keep
+    ``exp.budgets[budget]`` tokens) if given."""
     cfg = exp.config(METHODS[method], exp.preset['ft_epochs'],
                      exp.guide_file, warm)
-    return Trained(cfg, exp.train(cfg, method.replace(' ', '_')))
+    cfg.randomness.seed = seed
+    if budget is not None:
+        cfg = set_selection(cfg, ('train', 'val', 'test'),
+                            num_keep=exp.budgets[budget])
+    key = Training(method, budget).key
+    return Trained(cfg, exp.train(cfg, folder_of(key, seed)))
+
+
+def setting_of(trained: Trained, result: Evaluation) -> str:
+    """A row's setting: its selection options or its keep rate."""
+    backbone = result.model.backbone
+    if hasattr(backbone, 'keep_rate'):
+        return f'keep {backbone.current_keep_rate:g}'
+    for transform in trained.cfg.test_dataloader.dataset.pipeline:
+        if transform.type == 'SelectPatches':
+            mode = ('skeleton' if transform.get('mode') == 'skeleton' else
+                    f'n={transform.get("num_neighbours")}')
+            if transform.get('num_keep'):
+                return f'{mode}, K={transform.num_keep}'
+            return mode
+    return 'all patches'
 
 
 def evaluate_rows(
-    exp: Experiment, trained: Dict[str, Trained], flops: SelectionFlops
+    exp: Experiment, trained: Dict[Tuple[str, int], Trained],
+    flops: SelectionFlops
 ) -> Tuple[Dict[str, Row], Dict[str, torch.nn.Module]]:
-    """Score every row of ``ROWS``: the rows and the evaluated models,
-    both by row name."""
-    rows, models = {}, {}
-    for spec in ROWS:
-        result = evaluate(trained[spec.method].cfg,
-                          trained[spec.weights].ckpt)
-        setting = spec.setting or (
-            f'keep {result.model.backbone.current_keep_rate:g}')
+    """Score every row of ``ROWS`` with each of its seeds: the rows and
+    the first seed's evaluated models, both by row name."""
+    rows, models, full_ap = {}, {}, {}
+    for spec in exp.rows:
+        seeds = exp.seeds_of(spec.all_seeds)
+        points, hits, valid = [], 0, 0
+        for seed in seeds:
+            # The test-time config is the same for every training seed.
+            config = trained[(spec.config, exp.seeds[0])]
+            result = evaluate(config.cfg, trained[(spec.weights, seed)].ckpt,
+                              merge=spec.merge)
+            points.append(Point(**score(setting_of(config, result), result,
+                                        flops)))
+            models.setdefault(spec.name, result.model)
+            hits, valid = hits + result.recall[0], valid + result.recall[1]
+            if spec.name == FULL:
+                full_ap[seed] = result.AP
+        ap, ap_std = mean_std([q.AP for q in points])
+        drop, drop_std = mean_std(
+            [q.AP - full_ap[seed] for q, seed in zip(points, seeds)])
+        secs = [train_seconds(exp.path(folder_of(spec.config, seed)))
+                for seed in seeds] if spec.trained == 'yes' else []
+        first = points[0]
         rows[spec.name] = row = Row(
-            name=spec.name, method=spec.method, trained=spec.trained,
-            **score(setting, result, flops))
-        models[spec.name] = result.model
-        exp.note(f'{row.method:<22}{row.setting:<14}tokens '
-                 f'{row.tokens:6.1f}  GFLOPs {row.gflops:.3f}  '
-                 f'AP {row.AP:.3f}')
+            setting=first.setting,
+            tokens=mean_std([q.tokens for q in points])[0], AP=ap,
+            AR=mean_std([q.AR for q in points])[0],
+            gflops=mean_std([q.gflops for q in points])[0],
+            gflops_no_attn=mean_std([q.gflops_no_attn for q in points])[0],
+            name=spec.name, method=spec.config.split(' @')[0],
+            trained=spec.trained, merge=spec.merge, seeds=list(seeds),
+            AP_seeds=[q.AP for q in points], AP_std=ap_std, AP_drop=drop,
+            AP_drop_std=drop_std, recall=hits / valid if valid else None,
+            train_seconds=(mean_std(secs)[0]
+                           if secs and None not in secs else None))
+        exp.note(f'{row.name:<48}{row.setting:<12}tokens {row.tokens:6.1f}'
+                 f'  GFLOPs {row.gflops:.3f}  AP {row.AP:.3f} '
+                 f'({len(seeds)} seeds)')
     for row in rows.values():
-        row.AP_drop = row.AP - rows[FULL].AP
+        row.gflops_saving = 1 - row.gflops / rows[FULL].gflops
     return rows, models
 
 
 def time_rows(exp: Experiment, rows: Dict[str, Row], models: dict,
-              trained: Dict[str, Trained], guide: Trained,
+              trained: Dict[Tuple[str, int], Trained], guide: Trained,
               guide_model: torch.nn.Module) -> dict:
     """CPU time of every row (and the guide) on the same eval batches, in
     rotation; fills each row's ``seconds`` and ``speedup``. Returns the
     guide's cost."""
     count = exp.preset['time_batches']
-    batches = {m: loader_batches(t.cfg, count, num_workers=0)
-               for m, t in trained.items()}
+    first = exp.seeds[0]
+    batches = {spec.config: loader_batches(trained[(spec.config, first)].cfg,
+                                           count, num_workers=0)
+               for spec in exp.rows}
 
     def on_batches(model, batches):
         return lambda: [model.test_step(b) for b in batches]
 
     calls = {
-        spec.name: on_batches(models[spec.name], batches[spec.method])
-        for spec in ROWS
+        spec.name: on_batches(models[spec.name], batches[spec.config])
+        for spec in exp.rows
     }
     guide_batches = loader_batches(guide.cfg, count, num_workers=0)
     calls['guide'] = on_batches(guide_model, guide_batches)
@@ -353,38 +631,38 @@ def time_rows(exp: Experiment, rows: Dict[str, Row], models: dict,
     for name, row in rows.items():
         row.seconds = seconds[name]
         row.speedup = seconds[FULL] / seconds[name]
-        exp.note(f'{row.method:<22}{row.setting:<14}'
-                 f'{row.seconds * 1e3:8.0f} ms  {row.speedup:.2f}x')
+        exp.note(f'{row.name:<48}{row.seconds * 1e3:8.0f} ms  '
+                 f'{row.speedup:.2f}x')
     return dict(
         gflops=guide_flops(guide_model)['flops'] / 1e9,
         ms_per_batch=seconds['guide'] * 1e3 / len(guide_batches),
         batch=len(guide_batches[0]['inputs']))
 
 
-def sweep(exp: Experiment, trained: Dict[str, Trained],
+def sweep(exp: Experiment, trained: Dict[Tuple[str, int], Trained],
           flops: SelectionFlops) -> Dict[str, List[Point]]:
-    """AP against GFLOPs along each method's own knob."""
-    p = exp.preset
-    skel, nb = trained['skeleton'], trained['neighbour']
-    jt = trained['joint tokens']
+    """AP against GFLOPs along a budget, first seed: the full model with
+    skeleton selection at test time (unselected patches dropped and
+    merged), and the joint-token model's keep rate."""
+    p, first = exp.preset, exp.seeds[0]
+    skel = trained[('skeleton @paper', first)]
+    full = trained[(FULL, first)].ckpt
     sweeps = {}
-    for label, ckpt in (('skeleton + budget K (trained)', skel.ckpt),
-                        ('skeleton + budget K (training-free)',
-                         trained['full'].ckpt)):
+    for label, merge in (('skeleton + budget K (training-free)', 0),
+                         ('skeleton + budget K (training-free, merged)',
+                          MERGE_GROUPS)):
         sweeps[label] = [
             Point(**score(f'K={k}', evaluate(
-                set_selection(skel.cfg, num_keep=k), ckpt), flops))
+                set_selection(skel.cfg, num_keep=k), full, merge=merge),
+                flops))
             for k in p['sweep_k']
         ]
-    sweeps['neighbour (trained, n sweep)'] = [
-        Point(**score(f'n={n}', evaluate(
-            set_selection(nb.cfg, num_neighbours=n), nb.ckpt), flops))
-        for n in p['sweep_n']
-    ]
-    sweeps['joint tokens (keep-rate sweep)'] = [
-        Point(**score(f'{rate:g}', evaluate(jt.cfg, jt.ckpt, rate), flops))
-        for rate in p['sweep_rate']
-    ]
+    if ('joint tokens', first) in trained:
+        jt = trained[('joint tokens', first)]
+        sweeps['joint tokens (keep-rate sweep)'] = [
+            Point(**score(f'{rate:g}', evaluate(jt.cfg, jt.ckpt, rate),
+                          flops)) for rate in p['sweep_rate']
+        ]
     for label, points in sweeps.items():
         exp.note(f'{label}: ' + ', '.join(
             f'{q.setting} {q.gflops:.3f} GFLOPs AP {q.AP:.3f}'
@@ -393,110 +671,201 @@ def sweep(exp: Experiment, trained: Dict[str, Trained],
 
 
 # --------------------------------------------------------------- outputs
-def markdown(rows: List[Row], guide: dict, meta: dict) -> str:
+def merged(groups: int) -> str:
+    return f'merged ({groups})' if groups else 'dropped'
+
+
+def pm(mean: float, std: Optional[float], signed: bool = False) -> str:
+    text = f'{mean:+.3f}' if signed else f'{mean:.3f}'
+    return text + (f' ± {std:.3f}' if std is not None else '')
+
+
+def markdown(results: dict) -> str:
+    """The table of a results.json (what the README shows)."""
+    meta, guide = results['meta'], results['guide']
     lines = [
         f'SYNTHETIC pose data ({meta["persons_eval"]} '
         f'{meta["eval_split"]} persons evaluated, '
-        f'{meta["persons_train"]} train persons, seed {meta["seed"]}, '
-        f'clutter {meta["clutter"]}); ViT 192-dim x 6 layers, 256x192, '
-        f'16x16 patches (192 tokens); every row fine-tuned '
-        f'{meta["ft_epochs"]} epochs from one full model trained '
-        f'{meta["warm_epochs"]} epochs from scratch; CocoMetric on '
-        'ground-truth boxes, flip test on. Not COCO numbers.', '',
-        '| method | setting | trained with selection | kept tokens | '
-        'GFLOPs | GFLOPs (no attn) | AP | AR | AP drop | CPU speed-up |',
-        '|---|---|---|---|---|---|---|---|---|---|'
+        f'{meta["persons_train"]} train persons, clutter '
+        f'{meta["clutter"]}); ViT 192-dim x 6 layers, 256x192, 16x16 '
+        f'patches (192 tokens); the full model trained '
+        f'{meta["warm_epochs"]} epochs from scratch, then every row '
+        f'fine-tuned {meta["ft_epochs"]} epochs from it with each seed '
+        f'({", ".join(map(str, meta["seeds"]))}; rows marked 1 use the '
+        'first); CocoMetric on ground-truth boxes, flip test on. Mean ± '
+        'sample std over seeds; AP drop pairs each seed with its own full '
+        'model. Not COCO numbers.', '',
+        '| method | setting | trained with selection | unselected | seeds | '
+        'kept tokens | kpt-cell recall | GFLOPs | fewer GFLOPs | '
+        'GFLOPs (no attn) | AP | AP drop | AR | CPU speed-up |',
+        '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
     ]
-    for r in rows:
-        speed = f'{r.speedup:.2f}x' if r.speedup else ''
+    for r in results['rows']:
+        speed = f'{r["speedup"]:.2f}x' if r['speedup'] else ''
+        recall = '' if r['recall'] is None else f'{r["recall"]:.1%}'
+        unselected = '' if r['name'] == FULL else merged(r['merge'])
         lines.append(
-            f'| {r.method} | {r.setting} | {r.trained} | {r.tokens:.1f} | '
-            f'{r.gflops:.3f} | {r.gflops_no_attn:.3f} | {r.AP:.3f} | '
-            f'{r.AR:.3f} | {r.AP_drop:+.3f} | {speed} |')
+            f'| {r["method"]} | {r["setting"]} | {r["trained"]} | '
+            f'{unselected} | {len(r["seeds"])} | {r["tokens"]:.1f} | '
+            f'{recall} | '
+            f'{r["gflops"]:.3f} | {r["gflops_saving"]:.0%} | '
+            f'{r["gflops_no_attn"]:.3f} | {pm(r["AP"], r["AP_std"])} | '
+            f'{pm(r["AP_drop"], r["AP_drop_std"], True)} | '
+            f'{r["AR"]:.3f} | {speed} |')
     lines += [
         '', f'Guide: LiteHRNet-18 at 128x96, trained on the same data: AP '
         f'{guide["AP"]:.3f}, AR {guide["AR"]:.3f}, {guide["gflops"]:.3f} '
         f'GFLOPs per person (flip test doubles it), '
         f'{guide["ms_per_batch"]:.0f} ms per batch of {guide["batch"]} '
         'on this CPU. Selection rows use its dumped predictions (offline '
-        'guide); the speed-up column excludes it. AP drop: AP minus the '
-        'full model\'s.'
+        'guide); the speed-up column excludes it. Unselected: dropped '
+        '(zeros on the grid, the paper) or merged into tokens attended in '
+        'proportion to their size (`merge_dropped`, training-free); kept '
+        'tokens exclude the merged ones, GFLOPs include them. Kpt-cell '
+        'recall: visible ground-truth keypoints whose patch was selected.'
     ]
     return '\n'.join(lines)
 
 
-def plot(full: Row, sweeps: Dict[str, List[Point]], path: str,
-         meta: dict) -> None:
+def plot(results: dict, path: str) -> None:
+    """AP vs GFLOPs: the table's rows (with their seed spread) and the
+    sweeps."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4.6), dpi=110)
-    markers = {'neighbour (trained, n sweep)': 'o',
-               'skeleton + budget K (trained)': 's',
-               'skeleton + budget K (training-free)': 'x',
-               'joint tokens (keep-rate sweep)': '^'}
-    for name, points in sweeps.items():
-        points = sorted(points, key=lambda p: p.gflops)
-        ax.plot([p.gflops for p in points], [p.AP for p in points],
-                marker=markers.get(name, 'o'), label=name)
-        for p in points:
-            ax.annotate(p.setting, (p.gflops, p.AP),
-                        textcoords='offset points', xytext=(3, 3),
-                        fontsize=7)
-    ax.axhline(full.AP, color='k', lw=0.8, ls='--')
-    ax.plot([full.gflops], [full.AP], 'k*', ms=12,
-            label=f'full model (AP {full.AP:.3f})')
+    meta = results['meta']
+    rows = {r['name']: r for r in results['rows']}
+    full = rows[FULL]
+    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=110)
+    for name, points in results['sweeps'].items():
+        points = sorted(points, key=lambda p: p['gflops'])
+        ax.plot([p['gflops'] for p in points], [p['AP'] for p in points],
+                marker='x' if 'training-free' in name else '^', lw=1,
+                label=name)
+    styles = {'yes': ('o', 'trained with selection'),
+              'no (full model)': ('s', 'training-free (open: merged)')}
+    seen = set()
+    for r in results['rows']:
+        if r['name'] == FULL:
+            continue
+        marker, label = styles[r['trained']]
+        ax.errorbar([r['gflops']], [r['AP']], yerr=[r['AP_std'] or 0],
+                    fmt=marker, ms=6, capsize=3,
+                    mfc='none' if r['merge'] else None,
+                    color='C3' if r['trained'] == 'yes' else 'C4',
+                    label=None if label in seen else label)
+        seen.add(label)
+    ax.axhline(full['AP'], color='k', lw=0.8, ls='--')
+    ax.errorbar([full['gflops']], [full['AP']], yerr=[full['AP_std'] or 0],
+                fmt='k*', ms=12, capsize=3,
+                label=f'full model (AP {full["AP"]:.3f})')
     ax.set_xlabel('GFLOPs per person (attention included)')
     ax.set_ylabel('AP (CocoMetric)')
     ax.set_title('SYNTHETIC pose data: AP vs GFLOPs (ViT 192x6, '
-                 f'{meta["warm_epochs"]}+{meta["ft_epochs"]} epochs)',
-                 fontsize=10)
+                 f'{meta["warm_epochs"]}+{meta["ft_epochs"]} epochs, '
+                 f'{len(meta["seeds"])} seeds)', fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc='lower right')
+    ax.legend(fontsize=7, loc='lower right')
     fig.tight_layout()
     fig.savefig(path)
+    plt.close(fig)
 
 
-def write_results(exp: Experiment, rows: Dict[str, Row], guide: dict,
-                  sweeps: Dict[str, List[Point]], meta: dict) -> str:
-    """``results.md``, ``results.json`` and (with sweeps) the plot."""
-    table = markdown(list(rows.values()), guide, meta)
+def plot_curve(curve: List[dict], path: str, meta: dict,
+               full: Optional[dict] = None) -> None:
+    """The full model's val AP against its training time, and the full
+    row (``full``: its AP after the fine-tune, its training seconds)."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 3.8), dpi=110)
+    minutes = [p['train_seconds'] / 60 for p in curve]
+    ax.plot(minutes, [p['AP'] for p in curve], 'o-', label='AP')
+    ax.plot(minutes, [p['AR'] for p in curve], 's--', label='AR')
+    for p, m in zip(curve, minutes):
+        ax.annotate(f'ep {p["epoch"]}', (m, p['AP']),
+                    textcoords='offset points', xytext=(3, -10),
+                    fontsize=7)
+    if full and full.get('train_seconds'):
+        at = (curve[-1]['train_seconds'] + full['train_seconds']) / 60
+        ax.errorbar([at], [full['AP']], yerr=[full['AP_std'] or 0], fmt='k*',
+                    ms=10, capsize=3,
+                    label=f'+ {meta["ft_epochs"]}-epoch fine-tune (full row, '
+                    f'{len(full["seeds"])} seeds)')
+    ax.set_xlabel(f'training minutes ({meta["device"]})')
+    ax.set_ylabel('val score (CocoMetric)')
+    ax.set_title('Full model from scratch on SYNTHETIC data', fontsize=10)
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def write_results(exp: Experiment, results: dict,
+                  copy_to: Optional[str] = None) -> str:
+    """``results.md``, ``results.json`` (also at ``copy_to``) and the
+    plots: ``ap_vs_gflops.png`` (rows and sweeps), ``learning_curve.png``
+    (the warm start's scores)."""
+    table = markdown(results)
     with open(exp.path('results.md'), 'w') as f:
         f.write(table + '\n')
-    with open(exp.path('results.json'), 'w') as f:
-        json.dump(dict(meta=meta, rows=[asdict(r) for r in rows.values()],
-                       guide=guide,
-                       sweeps={k: [asdict(p) for p in v]
-                               for k, v in sweeps.items()}), f, indent=1)
-    if sweeps:
-        plot(rows[FULL], sweeps, exp.path('ap_vs_gflops.png'), meta)
+    for path in filter(None, (exp.path('results.json'), copy_to)):
+        os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+        with open(path, 'w') as f:
+            json.dump(results, f, indent=1)
+    plot(results, exp.path('ap_vs_gflops.png'))
+    if results['learning_curve']:
+        plot_curve(results['learning_curve'], exp.path('learning_curve.png'),
+                   results['meta'],
+                   next(r for r in results['rows'] if r['name'] == FULL))
     return table
 
 
 def main():
     args = parse_args()
+    if args.table:
+        with open(args.table) as f:
+            print(markdown(json.load(f)))
+        return
     preset = dict(PRESETS[args.preset])
     for key in ('warm_epochs', 'ft_epochs', 'num_train', 'num_val'):
         if getattr(args, key) is not None:
             preset[key] = getattr(args, key)
     torch.set_num_threads(os.cpu_count() or 1)
-    exp = Experiment(args.work_dir, preset, args.seed)
+    work_dir = args.work_dir or ('outputs/accuracy' if args.preset == 'full'
+                                 else f'outputs/accuracy_{args.preset}')
+    exp = Experiment(work_dir, preset, args.seed)
     stage = exp.stage
     total_start = time.perf_counter()
 
     with stage('1 synthetic data'):
         make_data(exp)
+    if args.stop_after == 'data':
+        return
     with stage('2 guide: train, evaluate, dump'):
         guide, guide_result = train_guide(exp)
+    if args.stop_after == 'guide':
+        return
     with stage('3 warm start: the full model from scratch'):
         warm = warm_start(exp)
+    if args.stop_after == 'warm_start':
+        return
+    cfg = exp.config(METHODS[FULL], preset['ft_epochs'])
+    w, h = cfg.codec.input_size
+    flops = SelectionFlops(init_model(cfg, device='cpu'), (3, h, w))
+    set_budgets(exp, flops)
     trained = {}
-    for method in METHODS:
-        with stage(f'4 fine-tune {method} from the warm start'):
-            trained[method] = fine_tune(exp, method, warm)
-    full_cfg = trained[FULL].cfg
-    w, h = full_cfg.codec.input_size
-    flops = SelectionFlops(init_model(full_cfg, device='cpu'), (3, h, w))
+    for seed in exp.seeds:
+        for job in exp.trainings:
+            if seed not in exp.seeds_of(job.all_seeds):
+                continue
+            with stage(f'4 fine-tune {job.key}, seed {seed}'):
+                trained[(job.key, seed)] = fine_tune(exp, job.method, warm,
+                                                     seed, job.budget)
+    if args.stop_after == 'fine_tune':
+        return
     with stage('5 evaluate the methods'):
         rows, models = evaluate_rows(exp, trained, flops)
     with stage('6 CPU time on the same val batches'):
@@ -508,21 +877,31 @@ def main():
     if not args.no_sweep:
         with stage('7 budget sweep'):
             sweeps = sweep(exp, trained, flops)
-
+    iters_per_epoch = -(-exp.persons('train') //
+                        cfg.train_dataloader.batch_size)
+    curve = learning_curve(exp.path('warm_start'), iters_per_epoch)
     meta = dict(data=DESCRIPTION, synthetic=True, preset=args.preset,
-                seed=args.seed, clutter=preset['clutter'],
+                seed=args.seed, seeds=list(exp.seeds),
+                clutter=preset['clutter'],
+                guide_epochs=preset.get('guide_epochs',
+                                        preset['warm_epochs']),
                 warm_epochs=preset['warm_epochs'],
                 ft_epochs=preset['ft_epochs'], eval_split=exp.eval_split,
                 persons_eval=exp.persons(exp.eval_split),
-                persons_train=exp.persons('train'),
+                persons_train=exp.persons('train'), budgets=exp.budgets,
+                cost_targets=COST_TARGETS,
                 device=f'CPU, {torch.get_num_threads()} threads',
                 stage_seconds=stage.times,
                 wall_seconds=time.perf_counter() - total_start)
-    table = write_results(exp, rows, guide_info, sweeps, meta)
+    results = dict(meta=meta, rows=[asdict(r) for r in rows.values()],
+                   guide=guide_info, learning_curve=curve,
+                   sweeps={k: [asdict(p) for p in v]
+                           for k, v in sweeps.items()})
+    table = write_results(exp, results, args.results)
     print('\n' + table)
     print(f'\n[accuracy] total wall time {meta["wall_seconds"] / 60:.1f} min '
           f'-> {exp.work_dir}/results.md, results.json'
-          + (', ap_vs_gflops.png' if sweeps else ''))
+          + ', ap_vs_gflops.png')
 
 
 if __name__ == '__main__':

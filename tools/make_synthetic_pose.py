@@ -19,7 +19,8 @@ import cv2
 import numpy as np
 
 from mmpose_patchsel.synthetic import generate_split
-from mmpose_patchsel.synthetic.dataset import COCO_SKELETON
+from mmpose_patchsel.synthetic.dataset import (CENTRE_X, COCO_SKELETON,
+                                               PERSON_HEIGHT)
 
 
 def parse_args():
@@ -32,6 +33,13 @@ def parse_args():
     parser.add_argument('--height', type=int, default=256)
     parser.add_argument('--clutter', type=float, default=0.5,
                         help='0: plain backgrounds, no occluders; 1: busiest')
+    parser.add_argument('--person-height', type=float, nargs=2,
+                        default=PERSON_HEIGHT, metavar=('LO', 'HI'),
+                        help='figure heights, fractions of the image height')
+    parser.add_argument('--centre-x', type=float, nargs=2, default=CENTRE_X,
+                        metavar=('LO', 'HI'),
+                        help='figure centres, fractions of the width; '
+                        'beyond [0, 1] cuts figures at the border')
     parser.add_argument('--preview', help='also write a sheet of the first '
                         'train images with their annotations (JPEG)')
     return parser.parse_args()
@@ -81,7 +89,8 @@ def main():
     for split, num in (('train', args.num_train), ('val', args.num_val)):
         start = time.perf_counter()
         path = generate_split(args.out_dir, split, num, args.seed,
-                              args.width, args.height, args.clutter)
+                              args.width, args.height, args.clutter,
+                              tuple(args.person_height), tuple(args.centre_x))
         print(f'SYNTHETIC {split}: {summary(path)} -> {path} '
               f'({time.perf_counter() - start:.0f}s)', flush=True)
     if args.preview:

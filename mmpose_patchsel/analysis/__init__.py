@@ -4,7 +4,8 @@ from .complexity import (SelectionFlops, at_keep_rate, count_flops,
 from .evaluation import (evaluate_batches, evaluate_checkpoint, kept_tokens,
                          loader_batches)
 from .memory import peak_memory
-from .recall import keypoint_cell_hits, keypoint_cell_recall
+from .recall import (keypoint_cell_hits, keypoint_cell_recall,
+                     selection_recall_counts)
 from .runs import (StageTimer, last_checkpoint, mmpose_train_script,
                    output_to, run_logged, train_in_process,
                    train_unless_cached, train_with_mim)
@@ -16,6 +17,7 @@ __all__ = [
     'evaluate_checkpoint', 'kept_tokens', 'loader_batches', 'StageTimer',
     'last_checkpoint', 'output_to', 'run_logged', 'train_in_process',
     'train_unless_cached', 'train_with_mim', 'median_times', 'timed',
-    'keypoint_cell_hits', 'keypoint_cell_recall', 'peak_memory',
+    'keypoint_cell_hits', 'keypoint_cell_recall', 'selection_recall_counts',
+    'peak_memory',
     'mmpose_train_script'
 ]

@@ -7,14 +7,18 @@ kept patch tokens: after the last pruning stage for joint tokens
 (``JointTokenOutput.keep_indices``), the selected patches for guide-based
 selection (the boolean ``patch_mask``).
 """
-from typing import Optional, Tuple
+from typing import Iterable, Optional, Tuple
 
+import numpy as np
 import torch
+from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
 from torch import Tensor
 
 from mmpose_patchsel.selection import PatchGrid
 
-__all__ = ['keypoint_cell_hits', 'keypoint_cell_recall']
+__all__ = [
+    'keypoint_cell_hits', 'keypoint_cell_recall', 'selection_recall_counts'
+]
 
 
 def keypoint_cell_hits(grid: PatchGrid,
@@ -96,3 +100,32 @@ def keypoint_cell_recall(grid: PatchGrid,
                                      key_padding_mask)
     count = int(valid.sum())
     return float('nan') if count == 0 else int(hits.sum()) / count
+
+
+def selection_recall_counts(outputs: Iterable, input_size: Tuple[int, int],
+                            use_udp: bool = True) -> Tuple[int, int]:
+    """Keypoint-cell recall counts ``(hits, valid)`` over evaluated data
+    samples that carry a ``patch_mask``: each sample's ground-truth
+    keypoints (image pixels) are warped into its crop with the warp
+    ``TopdownAffine`` used (``input_center``/``input_scale``, no
+    rotation at test time). Samples without a mask are skipped."""
+    grid = PatchGrid(tuple(input_size))
+    make = get_udp_warp_matrix if use_udp else get_warp_matrix
+    hits = valid = 0
+    for sample in outputs:
+        if 'patch_mask' not in sample:
+            continue
+        warp = make(np.asarray(sample.input_center, np.float32),
+                    np.asarray(sample.input_scale, np.float32), 0.,
+                    output_size=grid.input_size)
+        kpts = np.asarray(sample.gt_instances.keypoints[0], np.float64)
+        crop = kpts @ warp[:, :2].T + warp[:, 2]
+        h, v = keypoint_cell_hits(
+            grid, torch.as_tensor(np.asarray(sample.patch_mask))[None],
+            torch.as_tensor(crop, dtype=torch.float32)[None],
+            torch.as_tensor(np.asarray(
+                sample.gt_instances.keypoints_visible[0]),
+                dtype=torch.float32)[None])
+        hits += int(h.sum())
+        valid += int(v.sum())
+    return hits, valid

@@ -88,12 +88,19 @@ def train_in_process(cfg: Config, work_dir: str) -> None:
 def train_with_mim(cfg: Config, work_dir: str,
                    cwd: Optional[str] = None) -> None:
     """Train with ``mim train mmpose`` in a child process; its config is
-    ``work_dir/config.py``, its output ``work_dir/train.log``."""
+    ``work_dir/config.py``, its output ``work_dir/train.log``. A run
+    stopped after saving a checkpoint resumes from it (mmengine's
+    ``--resume``)."""
     cfg_file = osp.join(work_dir, 'config.py')
     cfg.dump(cfg_file)
     mim = osp.join(osp.dirname(sys.executable), 'mim')
-    run_logged([mim, 'train', 'mmpose', cfg_file, '--work-dir', work_dir],
-               osp.join(work_dir, 'train.log'), cwd)
+    cmd = [mim, 'train', 'mmpose', cfg_file, '--work-dir', work_dir]
+    if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
+        cmd.append('--resume')
+    log = osp.join(work_dir, 'train.log')
+    if osp.isfile(log):  # keep the stopped run's log
+        os.replace(log, log + '.stopped')
+    run_logged(cmd, log, cwd)
 
 
 def last_checkpoint(cfg: Config, work_dir: str) -> str:

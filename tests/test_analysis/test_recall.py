@@ -48,3 +48,35 @@ def test_bad_inputs_are_named():
         keypoint_cell_hits(GRID, None, KPTS, VIS[:, :2])
     with pytest.raises(TypeError, match='float'):
         keypoint_cell_hits(GRID, torch.tensor([[0.]]), KPTS, VIS)
+
+
+def test_selection_recall_warps_the_ground_truth_into_the_crop():
+    """Against mmpose's own TopdownAffine: a mask keeping only the cell of
+    the first transformed keypoint hits that one of the three."""
+    import numpy as np
+    from mmengine.structures import InstanceData
+    from mmpose.datasets.transforms import GetBBoxCenterScale, TopdownAffine
+    from mmpose.structures import PoseDataSample
+
+    from mmpose_patchsel.analysis import selection_recall_counts
+    kpts = np.array([[[60., 40.], [150., 200.], [100., 120.]]], np.float32)
+    vis = np.ones((1, 3), np.float32)
+    results = dict(img=np.zeros((240, 320, 3), np.uint8),
+                   bbox=np.array([[40., 20., 180., 230.]], np.float32),
+                   keypoints=kpts.copy(), keypoints_visible=vis.copy())
+    results = TopdownAffine((192, 256), use_udp=True)(
+        GetBBoxCenterScale()(results))
+    grid = PatchGrid((192, 256))
+    rows, cols = grid.point_to_cell(results['transformed_keypoints'][0])
+    cells = rows * grid.cols + cols
+    assert len(set(cells.tolist())) == 3
+    mask = np.zeros(grid.num_patches, bool)
+    mask[cells[0]] = True
+    sample = PoseDataSample(metainfo=dict(
+        input_center=results['input_center'],
+        input_scale=results['input_scale'], patch_mask=mask))
+    sample.gt_instances = InstanceData(keypoints=kpts, keypoints_visible=vis)
+    assert selection_recall_counts([sample], (192, 256)) == (1, 3)
+    sample.set_metainfo(dict(patch_mask=np.ones(grid.num_patches, bool)))
+    assert selection_recall_counts([sample], (192, 256)) == (3, 3)
+    assert selection_recall_counts([PoseDataSample()], (192, 256)) == (0, 0)

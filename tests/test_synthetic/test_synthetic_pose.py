@@ -174,3 +174,30 @@ def test_generator_needs_no_openmmlab():
             elif isinstance(node, ast.ImportFrom) and node.level == 0:
                 roots.add(node.module.split('.')[0])
         assert roots <= allowed, (path.name, roots - allowed)
+
+
+def test_scene_options_place_the_figures():
+    """Small figures centred in the image: none cut by the border; tall
+    figures: taller boxes than the default; bad ranges name the option."""
+    def annotations(**scene):
+        rng = np.random.default_rng(11)
+        return [a for _ in range(25)
+                for a in render_image(rng, 160, 128, 0.0, **scene)[1]]
+
+    for ann in annotations(person_height=(0.4, 0.5), centre_x=(0.4, 0.6)):
+        k = np.array(ann['keypoints']).reshape(17, 3)
+        assert (k[:, 2] > 0).all(), 'a centred figure lost a keypoint'
+    assert any((np.array(a['keypoints'])[2::3] == 0).any()
+               for a in annotations())  # the default cuts some
+
+    def median_height(anns):
+        return np.median([a['bbox'][3] for a in anns])
+
+    assert median_height(annotations(person_height=(0.85, 0.95))) > \
+        median_height(annotations(person_height=(0.4, 0.5)))
+    with pytest.raises(ValueError, match='centre_x'):
+        render_image(np.random.default_rng(0), 160, 128,
+                     centre_x=(0.6, 0.4))
+    with pytest.raises(ValueError, match='person_height'):
+        render_image(np.random.default_rng(0), 160, 128,
+                     person_height=(0.0, 0.5))

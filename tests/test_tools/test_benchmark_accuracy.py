@@ -7,13 +7,21 @@ images and evaluates on those same images: in minutes nothing learns
 held-out poses, so the check is that training lifts the AP off the floor
 of random weights, measured here with the same config and images.
 """
+import copy
 import json
+import os
+import os.path as osp
+import sys
 
 import torch
 from mmengine.config import Config
 from mmpose.apis import init_model
 
 from mmpose_patchsel.analysis import evaluate_checkpoint
+
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))), 'tools'))
+import benchmark_accuracy as accuracy  # noqa: E402
 
 
 def random_weights_ap(work_dir) -> float:
@@ -29,39 +37,96 @@ def random_weights_ap(work_dir) -> float:
 
 def test_every_row_and_the_table_are_written(ci_benchmark):
     work_dir, results = ci_benchmark
-    rows = {(r['method'], r['trained']): r for r in results['rows']}
-    assert set(rows) == {
-        ('full', 'yes'), ('neighbour', 'yes'), ('skeleton', 'yes'),
-        ('joint tokens', 'yes'), ('neighbour', 'no (full model)'),
-        ('skeleton', 'no (full model)')
-    }
-    full = rows[('full', 'yes')]
+    rows = {r['name']: r for r in results['rows']}
+    assert list(rows) == [spec.name for spec in accuracy.ROWS]
+    full = rows[accuracy.FULL]
     assert full['tokens'] == 192 and full['AP_drop'] == 0
-    for key, row in rows.items():
-        assert 0 <= row['AP'] <= 1 and row['speedup'] > 0, key
-        if key != ('full', 'yes'):
-            # Never more tokens or FLOPs than the full model (a guide with
-            # no confident keypoint falls back to keeping every patch).
-            assert row['tokens'] <= 192, key
-            assert row['gflops'] <= full['gflops'], key
-            assert row['gflops_no_attn'] <= full['gflops_no_attn'], key
-    # Joint tokens prune by themselves: always fewer tokens.
-    assert rows[('joint tokens', 'yes')]['tokens'] < 192
     meta = results['meta']
+    budgets = meta['budgets']
+    assert budgets['half'] < budgets['paper'] < 192
+    for name, row in rows.items():
+        assert 0 <= row['AP'] <= 1 and row['speedup'] > 0, name
+        assert row['seeds'] == [0] and len(row['AP_seeds']) == 1, name
+        assert row['AP_std'] is None  # one seed: no spread claimed
+        if name == accuracy.FULL or name == 'joint tokens':
+            assert row['recall'] is None, name
+            continue
+        assert 0 < row['recall'] <= 1, name
+        # A cost point keeps exactly its budget (every person); merging
+        # adds its tokens to the GFLOPs but never exceeds the full model.
+        if '@' in name:
+            point = name.split('@')[1].split()[0]
+            assert row['setting'].endswith(f', K={budgets[point]}'), name
+            assert row['tokens'] == budgets[point], name
+            if not row['merge']:
+                assert row['gflops_saving'] >= 1 - meta['cost_targets'][
+                    point] - 1e-9, name
+        assert row['gflops'] < full['gflops'], name
+        assert row['gflops_no_attn'] < full['gflops_no_attn'], name
+    # Merged rows cost the same kept tokens plus the merged ones.
+    for name, row in rows.items():
+        if row['merge']:
+            dropped = rows[name.replace(', merged', '')]
+            assert row['tokens'] == dropped['tokens']
+            assert row['gflops'] > dropped['gflops']
+    # Joint tokens prune by themselves: always fewer tokens.
+    assert rows['joint tokens']['tokens'] < 192
+    assert rows['joint tokens']['setting'].startswith('keep ')
+    trained = [r for r in rows.values() if r['trained'] == 'yes']
+    assert all(r['train_seconds'] > 0 for r in trained)
     assert meta['synthetic'] is True and meta['eval_split'] == 'train'
     table = (work_dir / 'results.md').read_text()
-    assert 'SYNTHETIC' in table and table.count('\n| ') == 7
+    assert 'SYNTHETIC' in table and table.count('\n| ') == len(rows) + 1
+    assert table.strip() == accuracy.markdown(results)
     assert (work_dir / 'ap_vs_gflops.png').stat().st_size > 10_000
     sweeps = results['sweeps']
-    assert len(sweeps) == 4 and all(len(p) == 1 for p in sweeps.values())
+    assert len(sweeps) == 3 and all(len(p) == 1 for p in sweeps.values())
     with open(work_dir / 'data' / 'guide' / 'litehrnet-18_train.json') as f:
         guide = json.load(f)
     assert len(guide) == meta['persons_eval']
     assert all({'image_id', 'keypoints', 'bbox'} <= set(g) for g in guide)
 
 
+def test_learning_curve_of_the_warm_start(ci_benchmark):
+    """Scored every ``curve_every`` epochs (the CI preset: at the end
+    only), with the seconds of training before each score, summed from
+    mmengine's per-iteration times."""
+    work_dir, results = ci_benchmark
+    curve = results['learning_curve']
+    preset = accuracy.PRESETS['ci']
+    every = preset.get('curve_every', preset['warm_epochs'])
+    assert [p['epoch'] for p in curve] == list(
+        range(every, preset['warm_epochs'] + 1, every))
+    log = accuracy.training_log(str(work_dir / 'warm_start'))
+    assert log['iters'][-1] == curve[-1]['iters']
+    assert curve[-1]['train_seconds'] == log['seconds'][-1] > 0
+    assert all(0 <= p['AP'] <= 1 for p in curve)
+    assert (work_dir / 'learning_curve.png').stat().st_size > 10_000
+
+
+def test_a_stopped_training_resumes(tmp_path):
+    """``--stop-after`` ends after a stage; a training stopped after a
+    checkpoint (here: a first run of 1 of the 2 epochs) resumes from it
+    with mmengine's ``--resume`` and keeps the stopped run's log."""
+    from mmpose_patchsel.analysis import train_with_mim
+    exp = accuracy.Experiment(str(tmp_path), dict(accuracy.PRESETS['ci'],
+                                                  num_train=2, num_val=1),
+                              0)
+    accuracy.make_data(exp)
+    cfg = exp.config(accuracy.WARM_START, 2, val_every=1)
+    run = tmp_path / 'run'
+    os.makedirs(run)
+    first = copy.deepcopy(cfg)
+    first.train_cfg.max_epochs = 1  # "stopped" after epoch 1
+    train_with_mim(first, str(run), cwd=accuracy.PROJECT)
+    train_with_mim(cfg, str(run), cwd=accuracy.PROJECT)
+    assert 'resumed epoch: 1' in (run / 'train.log').read_text()
+    assert (run / 'epoch_2.pth').is_file()
+    assert (run / 'train.log.stopped').is_file()
+
+
 def test_training_lifts_ap_off_the_random_weights_floor(ci_benchmark):
     work_dir, results = ci_benchmark
     floor = random_weights_ap(work_dir)
-    full = next(r for r in results['rows'] if r['method'] == 'full')
+    full = next(r for r in results['rows'] if r['name'] == accuracy.FULL)
     assert full['AP'] > floor and full['AR'] >= 0.01, (full, floor)

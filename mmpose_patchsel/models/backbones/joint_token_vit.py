@@ -196,6 +196,10 @@ class JointTokenPatchSelViT(PatchSelViT):
                  test_keep_rate: Optional[float] = None,
                  joint_loss: Optional[dict] = None,
                  **kwargs) -> None:
+        if kwargs.get('merge_dropped'):
+            raise ValueError('merge_dropped: JointTokenPatchSelViT drops '
+                             'pruned tokens by itself; merging is for '
+                             'PatchSelViT')
         super().__init__(arch, **kwargs)
         self.num_joints = check_int('num_joints', num_joints, minimum=1)
         self.prune_after = self._check_prune_after(prune_after)

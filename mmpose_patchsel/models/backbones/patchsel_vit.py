@@ -27,9 +27,10 @@ from mmpose.registry import MODELS
 from torch import Tensor
 
 from mmpose_patchsel.selection import PatchGrid
-from mmpose_patchsel.utils import check_choice
+from mmpose_patchsel.utils import check_choice, check_int
 
 from .mmpretrain_args import resolve_mmpretrain_args
+from .token_merging import band_groups, merge_dropped, merged_attention_bias
 from .vit_checkpoint import resize_pos_embed
 from .vit_layers import PatchEmbed, TransformerEncoderLayer, sincos_pos_embed
 from .vit_loading import convert_on_load, load_vit_pretrained
@@ -104,6 +105,12 @@ class PatchSelViT(BaseModule):
             in both directions), and nothing is tuned to one selection
             budget. A checkpoint without ``fill_token`` loads into a
             ``'learned'`` model, which then starts as the zeros model.
+        merge_dropped (int): 0 (default, the paper): unselected patches
+            leave the sequence. G > 0: they are merged into G tokens (bands
+            of grid rows) attended in proportion to their size, whose
+            outputs fill the unselected positions (:mod:`.token_merging`):
+            a training-free option for a model trained on full grids, at
+            the cost of G more tokens.
         init_cfg (dict | list, optional): mmengine init config. A
             ``dict(type='Pretrained', checkpoint=..., prefix=...)`` is
             loaded through :mod:`.vit_checkpoint`, so mmpose/mmpretrain,
@@ -192,6 +199,7 @@ class PatchSelViT(BaseModule):
                  layer_scale_init_value: float = 0.,
                  interpolate_mode: str = 'bicubic',
                  restore_fill: str = 'zeros',
+                 merge_dropped: int = 0,
                  pos_embed_init: str = 'normal',
                  init_cfg: Optional[Union[dict, list]] = None,
                  **mmpretrain_args):
@@ -222,6 +230,7 @@ class PatchSelViT(BaseModule):
         norm_eps = norm_cfg.get('eps', 1e-6)
         self.restore_fill = check_choice('restore_fill', restore_fill,
                                          self.RESTORE_FILLS)
+        self.merge_dropped = check_int('merge_dropped', merge_dropped, 0)
         self.interpolate_mode = interpolate_mode
         self.img_size = _pair(img_size, 'img_size')
         if patch_padding is not None:
@@ -298,8 +307,24 @@ class PatchSelViT(BaseModule):
         tokens: returns the (B, K, C) tokens (all N without
         ``keep_indices``), the grid and the checked ``keep_indices`` and
         ``key_padding_mask``."""
+        return self.gather_kept(*self.embed_all(x), keep_indices,
+                                key_padding_mask)
+
+    def embed_all(self, x: Tensor) -> Tuple[Tensor, Tuple[int, int]]:
+        """(B, N, C) patch plus position embeddings of the whole grid,
+        and the grid."""
         x, grid = self.patch_embed(x)
-        x = x + self._pos_embed_for(grid)
+        return x + self._pos_embed_for(grid), grid
+
+    def gather_kept(
+        self,
+        x: Tensor,
+        grid: Tuple[int, int],
+        keep_indices: Optional[Tensor] = None,
+        key_padding_mask: Optional[Tensor] = None
+    ) -> Tuple[Tensor, Tuple[int, int], Optional[Tensor], Optional[Tensor]]:
+        """The kept tokens of the embedded grid ``x`` (see
+        :meth:`embed_patches`)."""
         if keep_indices is not None:
             # The all-padding check reads values: a host sync on an
             # accelerator. Skipped there in eval, where the estimator has
@@ -316,12 +341,13 @@ class PatchSelViT(BaseModule):
 
     def to_featmap(self, tokens: Tensor, grid: Tuple[int, int],
                    keep_indices: Optional[Tensor] = None,
-                   key_padding_mask: Optional[Tensor] = None) -> Tensor:
+                   key_padding_mask: Optional[Tensor] = None,
+                   base: Optional[Tensor] = None) -> Tensor:
         """(B, K, C) tokens -> (B, C, rows, cols) map, restoring kept ones
         onto the grid (see :meth:`restore`) when ``keep_indices`` is set."""
         if keep_indices is not None:
             tokens = self.restore(tokens, keep_indices, key_padding_mask,
-                                  grid[0] * grid[1])
+                                  grid[0] * grid[1], base)
         # (B, N, C) -> (B, rows, cols, C) -> (B, C, rows, cols)
         return tokens.reshape(tokens.shape[0], *grid,
                               -1).permute(0, 3, 1, 2)
@@ -331,10 +357,19 @@ class PatchSelViT(BaseModule):
                 keep_indices: Optional[Tensor] = None,
                 key_padding_mask: Optional[Tensor] = None
                 ) -> Tuple[Tensor]:
-        x, grid, keep_indices, key_padding_mask = self.embed_patches(
-            x, keep_indices, key_padding_mask)
-        attn_mask = None
-        if key_padding_mask is not None:
+        all_tokens, grid = self.embed_all(x)
+        x, grid, keep_indices, key_padding_mask = self.gather_kept(
+            all_tokens, grid, keep_indices, key_padding_mask)
+        num_kept, attn_mask = x.shape[1], None
+        merging = keep_indices is not None and self.merge_dropped > 0
+        if merging:
+            groups = band_groups(grid, self.merge_dropped, x.device)
+            merged, sizes = merge_dropped(all_tokens, keep_indices,
+                                          key_padding_mask, groups)
+            x = torch.cat([x, merged], 1)
+            attn_mask = merged_attention_bias(sizes, key_padding_mask,
+                                              num_kept)
+        elif key_padding_mask is not None:
             # SDPA: True = may attend. (B, 1, 1, K) masks padding keys.
             attn_mask = ~key_padding_mask[:, None, None, :]
         x = self.drop_after_pos(x)
@@ -343,7 +378,9 @@ class PatchSelViT(BaseModule):
             x = layer(x, attn_mask)
         if self.final_norm:
             x = self.ln1(x)
-        return (self.to_featmap(x, grid, keep_indices, key_padding_mask), )
+        base = x[:, num_kept:][:, groups] if merging else None
+        return (self.to_featmap(x[:, :num_kept], grid, keep_indices,
+                                key_padding_mask, base), )
 
     @staticmethod
     def _check_selection(keep_indices: Tensor,
@@ -382,10 +419,12 @@ class PatchSelViT(BaseModule):
                 tokens: Tensor,
                 keep_indices: Tensor,
                 key_padding_mask: Optional[Tensor] = None,
-                num_tokens: Optional[int] = None) -> Tensor:
+                num_tokens: Optional[int] = None,
+                base: Optional[Tensor] = None) -> Tensor:
         """Scatter (B, K, C) kept tokens back onto a (B, N, C) grid.
 
-        Unselected positions get zeros or ``fill_token``; padding entries
+        Unselected positions get ``base`` (B, N, C) when given (merged
+        tokens), else zeros or ``fill_token``; padding entries
         (``key_padding_mask`` True) are written nowhere.
         """
         B, _, C = tokens.shape
@@ -395,7 +434,9 @@ class PatchSelViT(BaseModule):
             # Padding goes to a spare slot N that is cut off afterwards.
             index = index.masked_fill(key_padding_mask, N)
         slots = N + (key_padding_mask is not None)
-        if self.fill_token is not None:
+        if base is not None:
+            base = torch.cat([base, base[:, :slots - N]], 1)
+        elif self.fill_token is not None:
             base = self.fill_token.to(tokens.dtype).expand(B, slots, C)
         else:
             base = tokens.new_zeros(B, slots, C)
@@ -464,4 +505,3 @@ class PatchSelViT(BaseModule):
         if name.startswith('layers.'):
             return int(name.split('.')[1]) + 1, num_layers
         return num_layers - 1, num_layers
-

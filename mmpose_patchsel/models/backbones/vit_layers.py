@@ -81,8 +81,8 @@ class PatchEmbed(nn.Module):
 class MultiheadAttention(nn.Module):
     """mmpretrain's ``MultiheadAttention`` (``qkv``, ``proj``) on SDPA.
 
-    ``attn_mask`` is a boolean mask broadcastable to (B, heads, L, L) where
-    True means "may attend" (SDPA's convention).
+    ``attn_mask`` is broadcastable to (B, heads, L, L): boolean, True
+    means "may attend", or float, added to the logits (SDPA's conventions).
     """
 
     def __init__(self,
@@ -127,7 +127,10 @@ class MultiheadAttention(nn.Module):
                k: Tensor,
                v: Tensor,
                attn_mask: Optional[Tensor] = None) -> Tensor:
-        """SDPA (with attention dropout in training) -> (B, heads, L, d)."""
+        """SDPA (with attention dropout in training) -> (B, heads, L, d).
+        A float ``attn_mask`` is added to the logits (in ``q``'s dtype)."""
+        if attn_mask is not None and attn_mask.is_floating_point():
+            attn_mask = attn_mask.to(q.dtype)
         return F.scaled_dot_product_attention(
             q,
             k,

@@ -709,3 +709,69 @@ def test_sincos_pos_embed_start_encodes_grid_distance():
     assert float(default.pos_embed.std()) == pytest.approx(0.02, rel=0.2)
     with pytest.raises(ValueError, match='pos_embed_init'):
         PatchSelViT(arch='small', pos_embed_init='learned')
+
+
+# ------------------------------------------------------- merged dropped
+def test_merge_keeping_every_patch_equals_the_full_forward():
+    model = tiny(img_size=(128, 96), merge_dropped=2)
+    x = torch.randn(2, 3, 128, 96)
+    keep = torch.arange(48)[None].expand(2, -1)
+    with torch.no_grad():
+        torch.testing.assert_close(model(x, keep_indices=keep)[0],
+                                   model(x)[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('groups', [1, 3])
+def test_merged_identical_patches_reproduce_the_full_model(groups):
+    """Without position embeddings, patches of one flat colour embed to
+    one token; merged with proportional attention they are attended
+    exactly as all their copies were, so the kept cells' outputs and the
+    unselected cells' fill equal the full model's, where zeros (dropping)
+    does not."""
+    model = tiny(img_size=(128, 96), merge_dropped=groups)
+    with torch.no_grad():
+        model.pos_embed.zero_()
+    x = torch.full((1, 3, 128, 96), 0.3)
+    x[:, :, 32:64, 16:48] = torch.randn(1, 3, 32, 32)  # the "person"
+    with torch.no_grad():
+        tokens = model.embed_all(x)[0][0]
+    # Keep every cell that is not flat inside (the person's and, through
+    # the zero padding of the patch embedding, the border's).
+    flat = (tokens - tokens[6 * 6 + 3]).abs().amax(1) < 1e-6
+    assert 8 <= int(flat.sum()) < 48
+    keep = torch.nonzero(~flat)[:, 0][None]
+    with torch.no_grad():
+        full = model(x)[0]
+        merged = model(x, keep_indices=keep)[0]
+        model.merge_dropped = 0
+        dropped = model(x, keep_indices=keep)[0]
+    torch.testing.assert_close(merged, full, rtol=1e-4, atol=1e-4)
+    flat_full, flat_drop = full.flatten(2), dropped.flatten(2)
+    assert (flat_drop[..., keep[0]] - flat_full[..., keep[0]]).abs().max() \
+        > 1e-3
+
+
+def test_merge_with_padding_equals_each_sample_alone():
+    model = tiny(img_size=(128, 96), merge_dropped=2)
+    x = torch.randn(2, 3, 128, 96)
+    short, long = random_keep(1, 48, 9, seed=4)[0], random_keep(
+        1, 48, 20, seed=5)[0]
+    keep = torch.zeros(2, 20, dtype=torch.long)
+    pad = torch.ones(2, 20, dtype=torch.bool)
+    keep[0, :9], pad[0, :9] = short, False
+    keep[0, 9:] = long[:11]  # padding pointing at other cells
+    keep[1], pad[1] = long, False
+    with torch.no_grad():
+        batched = model(x, keep_indices=keep, key_padding_mask=pad)[0]
+        for b, k in enumerate((short, long)):
+            alone = model(x[b:b + 1], keep_indices=k[None])[0][0]
+            torch.testing.assert_close(batched[b], alone, rtol=1e-5,
+                                       atol=1e-5)
+
+
+def test_merge_groups_must_fit_the_grid():
+    with pytest.raises(ValueError, match='merge groups=9'):
+        tiny(img_size=(128, 96), merge_dropped=9)(
+            torch.randn(1, 3, 128, 96), keep_indices=torch.tensor([[0, 1]]))
+    with pytest.raises(ValueError, match='merge_dropped'):
+        PatchSelViT(arch=TINY, merge_dropped=-1)
