@@ -18,6 +18,10 @@ FLIP_PATCH_MASK_KEY = 'patch_mask_flip'
 INPUT_GUIDE_KEYPOINTS_KEY = 'patch_guide_keypoints'
 #: their scores ``(K,)``.
 INPUT_GUIDE_SCORES_KEY = 'patch_guide_keypoint_scores'
+#: boolean mask ``(N,)`` of the patch tokens that reached the last block of
+#: a backbone that prunes by itself (joint tokens), written by the estimator
+#: in ``predict``: what keypoint-cell recall and drawings read.
+KEPT_PATCH_MASK_KEY = 'kept_patch_mask'
 
 #: what ``SelectPatches`` and the online guide both write per sample; the
 #: metainfo keys to pack for the estimator (the flip mask only with flip

@@ -4,7 +4,8 @@
 # ranked by the attention the joint tokens give them, and 70 % of them
 # survive after blocks 3, 6 and 9 (0-based), 192 -> 135 -> 95 -> 67 tokens.
 # No guide, so no selection transforms: the pipelines are mmpose's ViTPose-B
-# ones, inherited.
+# ones, inherited, the training one packing the input-space keypoints for
+# the joint-token loss.
 _base_ = ['./td-hm_patchsel-vit-base-full_8xb64-210e_coco-256x192.py']
 
 model = dict(
@@ -15,7 +16,19 @@ model = dict(
         # The target rate; the hook below ramps the training rate to it.
         keep_rate=0.7,
         # None: eval uses keep_rate. Set it to test at another rate.
-        test_keep_rate=None))
+        test_keep_rate=None,
+        # Trains the ranking: each joint token's attention in the pruning
+        # blocks is pulled onto its keypoint's patch cell (training only,
+        # no parameters; without it the untrained joint tokens rank
+        # almost at random when pruning starts).
+        joint_loss=dict(type='JointTokenCellLoss', loss_weight=1.0,
+                        sigma=1.0)))
+# The joint-token loss needs the keypoints in input space.
+train_pipeline = [
+    *_base_.train_pipeline[:-1],
+    dict(type='PackPoseInputs', pack_transformed=True)
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # The MAE weights of the full config have no joint_tokens; they keep their
 # N(0, .02) initialisation and land in the last layer-decay group.
 

@@ -12,7 +12,14 @@ model = dict(
         num_joints=16,
         prune_after=(8, 16, 24),
         keep_rate=0.7,
-        test_keep_rate=None))
+        test_keep_rate=None,
+        joint_loss=dict(type='JointTokenCellLoss', loss_weight=1.0,
+                        sigma=1.0)))
+train_pipeline = [
+    *_base_.train_pipeline[:-1],
+    dict(type='PackPoseInputs', pack_transformed=True)
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # The keep rates, their schedule and the joint tokens' initialisation are
 # explained in the COCO ViT-B joint-token config.
 custom_hooks = [

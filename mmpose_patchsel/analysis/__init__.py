@@ -3,9 +3,10 @@ from .complexity import (SelectionFlops, at_keep_rate, count_flops,
                          sdpa_flop_jit)
 from .evaluation import (evaluate_batches, evaluate_checkpoint, kept_tokens,
                          loader_batches)
+from .joint_readout import attention_keypoints, cell_centres
 from .memory import peak_memory
-from .recall import (keypoint_cell_hits, keypoint_cell_recall,
-                     selection_recall_counts)
+from .recall import (crop_keypoints, keypoint_cell_hits,
+                     keypoint_cell_recall, selection_recall_counts)
 from .runs import (StageTimer, last_checkpoint, mmpose_train_script,
                    output_to, run_logged, train_in_process,
                    train_unless_cached, train_with_mim)
@@ -18,6 +19,6 @@ __all__ = [
     'last_checkpoint', 'output_to', 'run_logged', 'train_in_process',
     'train_unless_cached', 'train_with_mim', 'median_times', 'timed',
     'keypoint_cell_hits', 'keypoint_cell_recall', 'selection_recall_counts',
-    'peak_memory',
-    'mmpose_train_script'
+    'peak_memory', 'mmpose_train_script', 'attention_keypoints',
+    'cell_centres', 'crop_keypoints'
 ]

@@ -13,8 +13,8 @@ from torch import nn
 
 
 def loader_batches(cfg: Config,
-                 count: Optional[int] = None,
-                 num_workers: Optional[int] = None) -> Iterable[dict]:
+                   count: Optional[int] = None,
+                   num_workers: Optional[int] = None) -> Iterable[dict]:
     """The batches of ``cfg``'s test loader (only the first ``count``).
 
     No persistent workers, so nothing outlives the loop; ``num_workers``

@@ -14,10 +14,13 @@ import torch
 from mmpose.structures.bbox import get_udp_warp_matrix, get_warp_matrix
 from torch import Tensor
 
+from mmpose_patchsel.keys import KEPT_PATCH_MASK_KEY, PATCH_MASK_KEY
+from mmpose_patchsel.models.pose_estimators import keep_indices_to_masks
 from mmpose_patchsel.selection import PatchGrid
 
 __all__ = [
-    'keypoint_cell_hits', 'keypoint_cell_recall', 'selection_recall_counts'
+    'keypoint_cell_hits', 'keypoint_cell_recall', 'selection_recall_counts',
+    'crop_keypoints'
 ]
 
 
@@ -73,15 +76,14 @@ def keypoint_cell_hits(grid: PatchGrid,
         if kept.numel() and (kept.min() < 0 or kept.max() >= N):
             raise ValueError(f'keep indices must be in [0, {N}) for the '
                              f'{grid.rows}x{grid.cols} grid')
-        keep = torch.ones_like(kept, dtype=torch.bool)
-        if key_padding_mask is not None:
-            if key_padding_mask.shape != kept.shape:
-                raise ValueError('key_padding_mask must be shaped like kept '
-                                 f'{tuple(kept.shape)}, got '
-                                 f'{tuple(key_padding_mask.shape)}')
-            keep = ~key_padding_mask.bool()
-        counts = torch.zeros(B, N, dtype=torch.long, device=kept.device)
-        mask = counts.scatter_add_(1, kept, keep.long()) > 0
+        if key_padding_mask is not None and \
+                key_padding_mask.shape != kept.shape:
+            raise ValueError('key_padding_mask must be shaped like kept '
+                             f'{tuple(kept.shape)}, got '
+                             f'{tuple(key_padding_mask.shape)}')
+        mask = keep_indices_to_masks(
+            kept, None if key_padding_mask is None else
+            key_padding_mask.bool(), B, N)
     row, col = grid.point_to_cell_torch(keypoints)
     cells = row * grid.cols + col
     hits = torch.gather(mask.to(cells.device), 1, cells) & valid
@@ -102,26 +104,37 @@ def keypoint_cell_recall(grid: PatchGrid,
     return float('nan') if count == 0 else int(hits.sum()) / count
 
 
+def crop_keypoints(sample, input_size: Tuple[int, int],
+                   use_udp: bool = True) -> np.ndarray:
+    """(J, 2) ground-truth keypoints of a top-down test sample (image
+    pixels, first instance) warped into its crop, with the warp
+    ``TopdownAffine`` used (``input_center``/``input_scale``, no rotation
+    at test time)."""
+    make = get_udp_warp_matrix if use_udp else get_warp_matrix
+    warp = make(np.asarray(sample.input_center, np.float32),
+                np.asarray(sample.input_scale, np.float32), 0.,
+                output_size=tuple(input_size))
+    kpts = np.asarray(sample.gt_instances.keypoints[0], np.float64)
+    return kpts @ warp[:, :2].T + warp[:, 2]
+
+
 def selection_recall_counts(outputs: Iterable, input_size: Tuple[int, int],
                             use_udp: bool = True) -> Tuple[int, int]:
     """Keypoint-cell recall counts ``(hits, valid)`` over evaluated data
-    samples that carry a ``patch_mask``: each sample's ground-truth
-    keypoints (image pixels) are warped into its crop with the warp
-    ``TopdownAffine`` used (``input_center``/``input_scale``, no
-    rotation at test time). Samples without a mask are skipped."""
+    samples: the patches that reached the last block
+    (``kept_patch_mask``, a self-pruning backbone's) or else the selected
+    ones (``patch_mask``), against the ground truth in the crop
+    (:func:`crop_keypoints`). Samples with neither mask are skipped."""
     grid = PatchGrid(tuple(input_size))
-    make = get_udp_warp_matrix if use_udp else get_warp_matrix
     hits = valid = 0
     for sample in outputs:
-        if 'patch_mask' not in sample:
+        key = next((k for k in (KEPT_PATCH_MASK_KEY, PATCH_MASK_KEY)
+                    if k in sample), None)
+        if key is None:
             continue
-        warp = make(np.asarray(sample.input_center, np.float32),
-                    np.asarray(sample.input_scale, np.float32), 0.,
-                    output_size=grid.input_size)
-        kpts = np.asarray(sample.gt_instances.keypoints[0], np.float64)
-        crop = kpts @ warp[:, :2].T + warp[:, 2]
+        crop = crop_keypoints(sample, grid.input_size, use_udp)
         h, v = keypoint_cell_hits(
-            grid, torch.as_tensor(np.asarray(sample.patch_mask))[None],
+            grid, torch.as_tensor(np.asarray(sample.get(key)))[None],
             torch.as_tensor(crop, dtype=torch.float32)[None],
             torch.as_tensor(np.asarray(
                 sample.gt_instances.keypoints_visible[0]),

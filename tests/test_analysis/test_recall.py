@@ -80,3 +80,26 @@ def test_selection_recall_warps_the_ground_truth_into_the_crop():
     sample.set_metainfo(dict(patch_mask=np.ones(grid.num_patches, bool)))
     assert selection_recall_counts([sample], (192, 256)) == (3, 3)
     assert selection_recall_counts([PoseDataSample()], (192, 256)) == (0, 0)
+
+
+def test_attention_keypoints_read_the_attended_cell():
+    """The readout of joint attention: the most attended cell's centre
+    (the pixels it spans are [16 c - 2, 16 c + 14): centre 16 c + 5.5),
+    or the attention-weighted mean of the centres."""
+    from mmpose_patchsel.analysis import attention_keypoints
+    grid = PatchGrid((32, 48), 16, 2)  # 3 rows x 2 cols
+    attention = torch.zeros(1, 2, 6)
+    attention[0, 0, 5] = 0.9  # row 2, col 1
+    attention[0, 0, 0] = 0.1
+    attention[0, 1, [0, 1]] = 0.5  # halfway between cells 0 and 1
+    kpts, scores = attention_keypoints(attention, grid, 'argmax')
+    assert kpts[0, 0].tolist() == [21.5, 37.5]
+    assert scores[0].tolist() == pytest.approx([0.9, 0.5])
+    assert grid.point_to_cell_torch(kpts[0, :1]) == (torch.tensor([2]),
+                                                     torch.tensor([1]))
+    mean, _ = attention_keypoints(attention, grid, 'mean')
+    assert mean[0, 1].tolist() == pytest.approx([13.5, 5.5])
+    assert mean[0, 0].tolist() == pytest.approx(
+        [0.9 * 21.5 + 0.1 * 5.5, 0.9 * 37.5 + 0.1 * 5.5])
+    with pytest.raises(ValueError, match='N=6'):
+        attention_keypoints(torch.zeros(1, 2, 5), grid)

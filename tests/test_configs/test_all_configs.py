@@ -51,7 +51,7 @@ MMPOSE_CROWDPOSE = ('body_2d_keypoint/topdown_heatmap/crowdpose/'
                     'td-hm_res50_8xb64-210e_crowdpose-256x192.py')
 JOINTS = dict(coco=17, mpii=16, ochuman=17, crowdpose=14)
 JOINT_TOKEN_ARGS = ('num_joints', 'prune_after', 'keep_rate',
-                    'test_keep_rate')
+                    'test_keep_rate', 'joint_loss')
 DEPTH = dict(small=12, base=12, large=24, huge=32)
 GRID = (16, 12)  # 256x192, patch 16, padding 2
 SELECTING = ('LoadGuideKeypoints', 'GenerateGTGuideKeypoints',
@@ -206,6 +206,10 @@ def test_config_states_what_it_promises(config):
         assert max(backbone.prune_after) < DEPTH[size]
         hooks = [h.type for h in cfg.custom_hooks]
         assert 'JointTokenKeepRateHook' in hooks
+        # The joint tokens are supervised, with the keypoints it needs.
+        assert backbone.joint_loss.type == 'JointTokenCellLoss'
+        pack = cfg.train_dataloader.dataset.pipeline[-1]
+        assert pack.type == 'PackPoseInputs' and pack.pack_transformed
 
     # Data where mmpose keeps it.
     crowdpose = Config.fromfile(MMPOSE_CONFIGS / MMPOSE_CROWDPOSE)

@@ -212,6 +212,10 @@ class JointTokenPatchSelViT(PatchSelViT):
         self.joint_loss = None if joint_loss is None else MODELS.build(
             joint_loss)
         self._last_supervision = None
+        #: (keep_indices, key_padding_mask) of the last forward: the grid
+        #: positions that reached the last block (None: the whole grid).
+        self.last_kept: Tuple[Optional[Tensor], Optional[Tensor]] = (None,
+                                                                     None)
 
     def _check_prune_after(self,
                            prune_after: Sequence[int]) -> Tuple[int, ...]:
@@ -374,6 +378,8 @@ class JointTokenPatchSelViT(PatchSelViT):
         if out.joint_attention:  # read by loss_joint_tokens
             self._last_supervision = (out.joint_attention,
                                       self.input_grid(x.shape[-2:]))
+        # Read by the estimator's predict (kept_patch_mask).
+        self.last_kept = (out.keep_indices, out.key_padding_mask)
         return (self.to_featmap(out.patch_tokens, out.grid, out.keep_indices,
                                 out.key_padding_mask), )
 

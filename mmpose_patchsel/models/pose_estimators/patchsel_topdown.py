@@ -19,7 +19,8 @@ from torch import Tensor
 
 from mmpose_patchsel.keys import (FLIP_PATCH_MASK_KEY,
                                   INPUT_GUIDE_KEYPOINTS_KEY,
-                                  INPUT_GUIDE_SCORES_KEY, PATCH_MASK_KEY)
+                                  INPUT_GUIDE_SCORES_KEY, KEPT_PATCH_MASK_KEY,
+                                  PATCH_MASK_KEY)
 from mmpose_patchsel.selection import (PatchGrid, SelectionOptions,
                                        flip_keypoints, select_patches_batched)
 from ..losses import joint_token_losses
@@ -52,6 +53,23 @@ def masks_to_keep_indices(masks: Tensor) -> Selection:
         return keep, None
     padding = torch.arange(max_count, device=masks.device) >= counts[:, None]
     return keep.masked_fill(padding, 0), padding
+
+
+def keep_indices_to_masks(keep: Optional[Tensor],
+                          padding: Optional[Tensor], batch: int,
+                          num_patches: int,
+                          device: Optional[torch.device] = None) -> Tensor:
+    """(B, N) bool masks of keep indices (B, K), the inverse of
+    :func:`masks_to_keep_indices`; padding entries keep nothing and
+    ``keep=None`` (the whole grid) keeps everything."""
+    if keep is None:
+        return torch.ones(batch, num_patches, dtype=torch.bool,
+                          device=device)
+    hit = torch.ones_like(keep) if padding is None else (~padding).long()
+    # Added, not written: padding repeats an index that may also be kept.
+    counts = torch.zeros(keep.shape[0], num_patches, dtype=torch.long,
+                         device=keep.device)
+    return counts.scatter_add_(1, keep.long(), hit.long()) > 0
 
 
 def _to_float(feats):
@@ -241,6 +259,19 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
                 info[FLIP_PATCH_MASK_KEY] = masks[len(data_samples) + i]
             sample.set_metainfo(info)
 
+    def attach_kept_patches(self, data_samples: SampleList) -> None:
+        """For a backbone that prunes by itself (``last_kept``, joint
+        tokens): write into each sample's metainfo ``kept_patch_mask``, the
+        (N,) bool mask of the patches that reached its last block in the
+        forward just run (not the flipped one)."""
+        kept = getattr(self.backbone, 'last_kept', None)
+        if kept is None:
+            return
+        masks = keep_indices_to_masks(*kept, len(data_samples),
+                                      self.backbone.num_patches)
+        for sample, mask in zip(data_samples, masks.cpu().numpy()):
+            sample.set_metainfo({KEPT_PATCH_MASK_KEY: mask})
+
     def _dataset_meta(self, data_samples: SampleList) -> dict:
         """skeleton_links / flip_indices: model metainfo > dataset_meta >
         the samples' own metainfo."""
@@ -286,6 +317,7 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
             self.attach_online_selection(inputs, data_samples, flip_test)
         selection = self.selection_from_samples(data_samples, inputs.device)
         feats = self.extract_feat(inputs, *selection)
+        self.attach_kept_patches(data_samples)
         if flip_test:
             flip_selection = self.selection_from_samples(
                 data_samples, inputs.device, FLIP_PATCH_MASK_KEY)

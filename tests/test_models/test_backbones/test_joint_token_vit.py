@@ -1,6 +1,7 @@
 """JointTokenPatchSelViT: guide-free pruning by joint-token attention."""
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
@@ -12,6 +13,7 @@ import mmpose_patchsel.models.backbones.joint_token_vit as jtv
 from mmpose_patchsel.analysis import count_flops
 from mmpose_patchsel.models.backbones import (JointTokenPatchSelViT,
                                               PatchSelViT, num_kept)
+from mmpose_patchsel.models.pose_estimators import keep_indices_to_masks
 
 TINY = dict(embed_dims=96, num_layers=4, num_heads=3, feedforward_channels=192)
 IMG = (128, 96)  # an 8 x 6 grid: 48 patch tokens
@@ -330,6 +332,7 @@ def test_config_builds_and_runs_loss_and_flip_predict(coco_root):
                                    training=True)
     losses = model(**data, mode='loss')
     assert torch.isfinite(losses['loss_kpt'])
+    assert torch.isfinite(losses['loss_joint_token'])  # the config's loss
     model.eval()
     assert model.test_cfg['flip_test']
     data = model.data_preprocessor(batch(cfg.val_dataloader.dataset.pipeline),
@@ -338,3 +341,14 @@ def test_config_builds_and_runs_loss_and_flip_predict(coco_root):
         results = model(**data, mode='predict')
     assert len(results) == 2
     assert results[0].pred_instances.keypoints.shape == (1, 17, 2)
+    # The patches that reached the last block of the (unflipped) forward
+    # come out with the predictions, for recall and drawings.
+    kept = np.stack([r.kept_patch_mask for r in results])
+    assert kept.shape == (2, 192) and (kept.sum(axis=1) == 67).all()
+    with torch.no_grad():
+        out = model.backbone.forward_tokens(data['inputs'])
+    assert (kept == keep_indices_to_masks(out.keep_indices, None, 2,
+                                          192).numpy()).all()
+    with torch.no_grad():  # the flipped input prunes other patches
+        flipped = model.backbone.forward_tokens(data['inputs'].flip(-1))
+    assert not torch.equal(flipped.keep_indices, out.keep_indices)

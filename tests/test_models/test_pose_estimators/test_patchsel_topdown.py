@@ -6,7 +6,8 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmpose.registry import MODELS
 
-from mmpose_patchsel.models.pose_estimators import masks_to_keep_indices
+from mmpose_patchsel.models.pose_estimators import (keep_indices_to_masks,
+                                                    masks_to_keep_indices)
 from patchsel_testing import INPUT_SIZE, selecting_coco_dataset
 
 
@@ -26,6 +27,16 @@ def test_masks_to_keep_indices_pads_shorter_rows():
     keep, padding = masks_to_keep_indices(masks)
     assert keep.tolist() == [[3, 5, 0, 0], [0, 1, 2, 4]]
     assert padding.tolist() == [[False, False, True, True], [False] * 4]
+
+
+def test_keep_indices_to_masks_inverts_it_with_padding():
+    masks = torch.zeros(3, 6, dtype=torch.bool)
+    masks[0, [5, 3]] = True
+    masks[1, [0, 1, 2, 4]] = True
+    masks[2, 0] = True  # padding points at 0: it must stay False elsewhere
+    assert torch.equal(
+        keep_indices_to_masks(*masks_to_keep_indices(masks), 3, 6), masks)
+    assert keep_indices_to_masks(None, None, 2, 6).all()
 
 
 def test_masks_to_keep_indices_rejects_empty_selection():
