@@ -388,21 +388,28 @@ def score(setting: str, result: Evaluation, flops: SelectionFlops) -> dict:
                 gflops_no_attn=c['flops_no_attention'] / 1e9)
 
 
+def largest_fitting(fits, lo: int, hi: int) -> int:
+    """The largest ``n`` in [lo, hi] with ``fits(n)``, for a ``fits`` that
+    holds up to some ``n`` and not beyond (bisection); ``fits(lo)`` must
+    hold."""
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
+    return lo
+
+
 def budget_for(flops: SelectionFlops, fraction: float) -> int:
     """The most kept tokens whose GFLOPs (attention counted) are at most
     ``fraction`` of the full model's (FLOPs grow with the count)."""
     limit = fraction * flops.at(None)['flops']
-    lo, hi = 1, flops.num_patches
-    if flops.at(lo)['flops'] > limit:
+
+    def fits(count: int) -> bool:
+        return flops.at(count)['flops'] <= limit
+
+    if not fits(1):
         raise ValueError(f'no token count fits {fraction:.0%} of the full '
                          'model\'s GFLOPs')
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if flops.at(mid)['flops'] <= limit:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
+    return largest_fitting(fits, 1, flops.num_patches)
 
 
 def keep_rate_for(model: torch.nn.Module, input_shape: tuple,
@@ -412,13 +419,9 @@ def keep_rate_for(model: torch.nn.Module, input_shape: tuple,
     def fits(step: int) -> bool:
         return pruned_flops(model, input_shape, step / 100)['flops'] <= limit
 
-    lo, hi = 1, 100
-    if not fits(lo):
+    if not fits(1):
         raise ValueError(f'no keep rate fits {limit / 1e9:.3f} GFLOPs')
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if fits(mid) else (lo, mid - 1)
-    return lo / 100
+    return largest_fitting(fits, 1, 100) / 100
 
 
 def folder_of(key: str, seed: int) -> str:
@@ -681,12 +684,11 @@ def sweep(exp: Experiment, trained: Dict[Tuple[str, int], Trained],
                 flops))
             for k in p['sweep_k']
         ]
-    if (JOINT_TOKENS, first) in trained:
-        jt = trained[(JOINT_TOKENS, first)]
-        sweeps['joint tokens (keep-rate sweep)'] = [
-            Point(**score(f'{rate:g}', evaluate(jt.cfg, jt.ckpt, rate),
-                          flops)) for rate in p['sweep_rate']
-        ]
+    jt = trained[(JOINT_TOKENS, first)]
+    sweeps['joint tokens (keep-rate sweep)'] = [
+        Point(**score(f'{rate:g}', evaluate(jt.cfg, jt.ckpt, rate), flops))
+        for rate in p['sweep_rate']
+    ]
     for label, points in sweeps.items():
         exp.note(f'{label}: ' + ', '.join(
             f'{q.setting} {q.gflops:.3f} GFLOPs AP {q.AP:.3f}'
