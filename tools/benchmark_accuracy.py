@@ -536,6 +536,13 @@ def warm_start(exp: Experiment) -> str:
         'warm_start')
 
 
+def selection_flops(exp: Experiment) -> SelectionFlops:
+    """GFLOPs of the full model's config at any token budget."""
+    cfg = exp.config(METHODS[FULL], exp.preset['ft_epochs'])
+    w, h = cfg.codec.input_size
+    return SelectionFlops(init_model(cfg, device='cpu'), (3, h, w))
+
+
 def set_budgets(exp: Experiment, flops: SelectionFlops) -> None:
     """``num_keep`` of each cost point of ``COST_TARGETS``, and the
     joint tokens' keep rate at ``JOINT_TOKEN_COST``."""
@@ -879,9 +886,7 @@ def main():
         warm = warm_start(exp)
     if args.stop_after == 'warm_start':
         return
-    cfg = exp.config(METHODS[FULL], preset['ft_epochs'])
-    w, h = cfg.codec.input_size
-    flops = SelectionFlops(init_model(cfg, device='cpu'), (3, h, w))
+    flops = selection_flops(exp)
     set_budgets(exp, flops)
     trained = {}
     for seed in exp.seeds:
@@ -904,8 +909,8 @@ def main():
     if not args.no_sweep:
         with stage('7 budget sweep'):
             sweeps = sweep(exp, trained, flops)
-    iters_per_epoch = -(-exp.persons('train') //
-                        cfg.train_dataloader.batch_size)
+    batch = exp.config(METHODS[FULL], 1).train_dataloader.batch_size
+    iters_per_epoch = -(-exp.persons('train') // batch)
     curve = learning_curve(exp.path('warm_start'), iters_per_epoch)
     meta = dict(data=DESCRIPTION, synthetic=True, preset=args.preset,
                 seed=args.seed, seeds=list(exp.seeds),

@@ -13,9 +13,11 @@ work dir; the stages it needs are trained there if absent) in four ways:
 and, as a diagnostic where there is ground truth, (c) guided by the
 previous frame's ground-truth poses instead of its own predictions.
 
-(b)-(d) use the neighbour model (fine-tuned with n=4 selection) and the
-same selection settings; (c) and (d) fall back to the online guide for a
-person without a usable previous pose. Boxes come from the clip's ground-truth boxes every
+(b)-(d) use the neighbour model fine-tuned at one of the accuracy
+benchmark's cost points (n=4 selection filled to its budget K, the paper's
+cost and half the full GFLOPs) and the same selection settings; (c) and (d)
+fall back to the online guide for a person without a usable previous
+pose. Boxes come from the clip's ground-truth boxes every
 ``--det-interval`` frames (as the accuracy benchmark evaluates on ground-
 truth boxes), in between from the previous keypoints. Per clip it reports
 mmpose's CocoMetric AP over the clip's frames; per frame the CPU time of
@@ -70,19 +72,23 @@ ROWS = ('(a) full', '(b) online guide', '(c) previous frame',
         '(c) on ground-truth previous poses (diagnostic)')
 DIAGNOSTIC = ROWS[4]
 PRESETS = {
-    'default': dict(accuracy='full', num_clips=4, frames=40, vitb_frames=6,
-                    repeats=20),
+    # The accuracy benchmark's --preset cpu models (first seed), at both
+    # of its cost points.
+    'cpu': dict(accuracy='cpu', budgets=('paper', 'half'), num_clips=4,
+                frames=40, vitb_frames=6, repeats=20),
     # The test suite's: the code path on the accuracy benchmark's CI models.
-    'ci': dict(accuracy='ci', num_clips=1, frames=4, vitb_frames=0,
-               repeats=2),
+    'ci': dict(accuracy='ci', budgets=('half', ), num_clips=1, frames=4,
+               vitb_frames=0, repeats=2),
 }
 
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--preset', choices=sorted(PRESETS),
-                        default='default')
-    parser.add_argument('--accuracy-work-dir', default='outputs/accuracy')
+    parser.add_argument('--preset', choices=sorted(PRESETS), default='cpu')
+    parser.add_argument(
+        '--accuracy-work-dir',
+        help='the accuracy benchmark\'s work dir (default: its own for the '
+        'preset, outputs/accuracy_<preset>)')
     parser.add_argument('--work-dir', default='outputs/video')
     parser.add_argument('--coco-root',
                         default='../shared/data/mmpose_testdata/coco')
@@ -122,16 +128,22 @@ def make_clips(out_dir: str, num_synthetic: int, frames: int, seed: int,
 
 
 # ---------------------------------------------------------------- models
-def trained_models(work_dir: str, preset: str) -> dict:
-    """The accuracy benchmark's guide, full and neighbour models (trained
-    there unless cached): configs and checkpoints."""
+def trained_models(work_dir: str, preset: str,
+                   budgets: Tuple[str, ...]) -> dict:
+    """The accuracy benchmark's guide and full model, and its neighbour
+    model at each cost point of ``budgets`` (first seed; trained there
+    unless cached): configs and checkpoints."""
     exp = accuracy.Experiment(work_dir, dict(accuracy.PRESETS[preset]), 0)
     with exp.stage('models: the accuracy benchmark\'s (cached)'):
         accuracy.make_data(exp)
         guide, _ = accuracy.train_guide(exp)
         warm = accuracy.warm_start(exp)
+        accuracy.set_budgets(exp, accuracy.selection_flops(exp))
         full = accuracy.fine_tune(exp, 'full', warm)
-        neighbour = accuracy.fine_tune(exp, 'neighbour', warm)
+        neighbour = {
+            point: accuracy.fine_tune(exp, 'neighbour', warm, budget=point)
+            for point in budgets
+        }
     return dict(guide=guide, full=full, neighbour=neighbour)
 
 
@@ -370,7 +382,10 @@ def run(args) -> Tuple[str, dict]:
     preset = PRESETS[args.preset]
     torch.set_num_threads(os.cpu_count() or 1)
     total = time.perf_counter()
-    models = trained_models(args.accuracy_work_dir, preset['accuracy'])
+    accuracy_dir = args.accuracy_work_dir or \
+        f"outputs/accuracy_{preset['accuracy']}"
+    models = trained_models(accuracy_dir, preset['accuracy'],
+                            preset['budgets'])
     clip_dirs = make_clips(
         osp.join(args.work_dir, 'clips'), num_synthetic=preset['num_clips'],
         frames=preset['frames'], seed=args.seed,
@@ -380,42 +395,47 @@ def run(args) -> Tuple[str, dict]:
              for kind, dirs in clip_dirs.items()}
 
     guide = models['guide']
-    guide_cfg = osp.join(args.accuracy_work_dir, 'guide', 'config.py')
-    selection = selection_options(models['neighbour'].cfg)
+    # The online guide's config, from the training's own (a cached guide
+    # folder need not hold one).
+    guide_cfg = osp.join(args.work_dir, 'guide_config.py')
+    guide.cfg.dump(guide_cfg)
     full = init_model(models['full'].cfg, models['full'].ckpt, device='cpu')
-    selected = init_model(models['neighbour'].cfg, models['neighbour'].ckpt,
-                          device='cpu')
-    guided = init_model(
-        with_online_guide(models['neighbour'].cfg, guide_cfg, guide.ckpt,
-                          selection), models['neighbour'].ckpt, device='cpu')
     meta = full.dataset_meta
-    blocks = []
-    for kind, kind_clips in clips.items():
-        if kind_clips:
+    blocks, selections = [], {}
+    for point, neighbour in models['neighbour'].items():
+        selection = selection_options(neighbour.cfg)
+        selections[point] = selection
+        budget = f"K={selection['num_keep']}"
+        selected = init_model(neighbour.cfg, neighbour.ckpt, device='cpu')
+        guided = init_model(
+            with_online_guide(neighbour.cfg, guide_cfg, guide.ckpt,
+                              selection), neighbour.ckpt, device='cpu')
+        for kind, kind_clips in clips.items():
+            if kind_clips:
+                blocks.append(timing_block(
+                    f'ViT-Tiny (trained on synthetic), {budget}, {kind} '
+                    'clips', kind_clips, full, selected, guided, selection,
+                    args, None, preset['repeats'], meta, with_ap=True))
+        if preset['vitb_frames']:
+            # Random weights score every keypoint low: count them all (the
+            # previous poses too), so the rows select as a trained model
+            # would rather than fall back to the full grid.
+            lenient = dict(selection, score_thr=-1e6)
+            cfg = Config.fromfile(VITB_CFG)
+            vit_b = init_model(cfg, device='cpu')
+            vit_b_guided = init_model(
+                with_online_guide(cfg, guide_cfg, guide.ckpt, lenient),
+                device='cpu')
+            vit_b_guided.load_state_dict(vit_b.state_dict())
             blocks.append(timing_block(
-                f'ViT-Tiny (trained on synthetic), {kind} clips', kind_clips,
-                full, selected, guided, selection, args, None,
-                preset['repeats'], meta, with_ap=True))
-    if preset['vitb_frames']:
-        # Random weights score every keypoint low: count them all (the
-        # previous poses too), so the rows select as a trained model would
-        # rather than fall back to the full grid.
-        lenient = dict(selection, score_thr=-1e6)
-        cfg = Config.fromfile(VITB_CFG)
-        vit_b = init_model(cfg, device='cpu')
-        vit_b_guided = init_model(
-            with_online_guide(cfg, guide_cfg, guide.ckpt, lenient),
-            device='cpu')
-        vit_b_guided.load_state_dict(vit_b.state_dict())
-        blocks.append(timing_block(
-            'ViT-B (random weights: timing only)', clips['synthetic'][:1],
-            vit_b, vit_b, vit_b_guided, lenient, args,
-            preset['vitb_frames'], max(3, preset['repeats'] // 4), meta,
-            with_ap=False, min_pose_score=0.0))
+                f'ViT-B (random weights: timing only), {budget}',
+                clips['synthetic'][:1], vit_b, vit_b, vit_b_guided, lenient,
+                args, preset['vitb_frames'], max(3, preset['repeats'] // 4),
+                meta, with_ap=False, min_pose_score=0.0))
     results = dict(
         data=DESCRIPTION, preset=args.preset, seed=args.seed,
         det_interval=args.det_interval,
-        refresh_interval=args.refresh_interval, selection=selection,
+        refresh_interval=args.refresh_interval, selection=selections,
         clips={k: [c.name for c in v] for k, v in clips.items()},
         frames_per_clip=preset['frames'],
         device=f'CPU, {torch.get_num_threads()} threads', blocks=blocks,

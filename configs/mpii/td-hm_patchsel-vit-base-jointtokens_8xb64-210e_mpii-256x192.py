@@ -12,7 +12,7 @@ model = dict(
         prune_after=(3, 6, 9),
         keep_rate=0.7,
         test_keep_rate=None,
-        joint_loss=dict(type='JointTokenCellLoss', loss_weight=1.0,
+        joint_loss=dict(type='JointTokenCellLoss', loss_weight=1e-3,
                         sigma=1.0)))
 train_pipeline = [
     *_base_.train_pipeline[:-1],

@@ -48,10 +48,11 @@ class JointTokenCellLoss(nn.Module):
     """Cross-entropy of joint-token attention against keypoint cells.
 
     Args:
-        loss_weight (float): Weight of the loss. Defaults to 1.0: the
-            cross-entropy starts at ~log(N) and falls to ~0 once learnt, so
-            it dominates early (the warm-up) and fades, leaving the heatmap
-            loss in charge for the rest of training.
+        loss_weight (float): Weight of the loss. Defaults to 1.0. The
+            cross-entropy stays above the target's own entropy (~3 nats at
+            sigma 1), about 2000x mmpose's heatmap MSE, so the project's
+            configs use 1e-3: at 1.0 its gradient swamps the heatmap
+            loss's in the shared attention weights and costs AP.
         sigma (float): Width, in cells, of the target around the
             keypoint's cell. Defaults to 1.0: the neighbours of a keypoint
             (the limb around it, which the heatmap head needs) rank high
@@ -148,4 +149,3 @@ def joint_token_losses(backbone: nn.Module, data_samples: Sequence,
     if getattr(backbone, 'joint_loss', None) is None:
         return {}
     return backbone.loss_joint_tokens(*input_keypoints(data_samples, device))
-
