@@ -857,6 +857,12 @@ def write_results(exp: Experiment, results: dict,
     return table
 
 
+def default_work_dir(preset: str) -> str:
+    """Where a preset's run lives unless ``--work-dir`` says otherwise."""
+    return 'outputs/accuracy' if preset == 'full' else \
+        f'outputs/accuracy_{preset}'
+
+
 def main():
     args = parse_args()
     if args.table:
@@ -868,8 +874,7 @@ def main():
         if getattr(args, key) is not None:
             preset[key] = getattr(args, key)
     torch.set_num_threads(os.cpu_count() or 1)
-    work_dir = args.work_dir or ('outputs/accuracy' if args.preset == 'full'
-                                 else f'outputs/accuracy_{args.preset}')
+    work_dir = args.work_dir or default_work_dir(args.preset)
     exp = Experiment(work_dir, preset, args.seed)
     stage = exp.stage
     total_start = time.perf_counter()

@@ -383,7 +383,7 @@ def run(args) -> Tuple[str, dict]:
     torch.set_num_threads(os.cpu_count() or 1)
     total = time.perf_counter()
     accuracy_dir = args.accuracy_work_dir or \
-        f"outputs/accuracy_{preset['accuracy']}"
+        accuracy.default_work_dir(preset['accuracy'])
     models = trained_models(accuracy_dir, preset['accuracy'],
                             preset['budgets'])
     clip_dirs = make_clips(
@@ -402,6 +402,9 @@ def run(args) -> Tuple[str, dict]:
     full = init_model(models['full'].cfg, models['full'].ckpt, device='cpu')
     meta = full.dataset_meta
     blocks, selections = [], {}
+    if preset['vitb_frames']:  # the same random ViT-B at every budget
+        vitb_cfg = Config.fromfile(VITB_CFG)
+        vit_b = init_model(vitb_cfg, device='cpu')
     for point, neighbour in models['neighbour'].items():
         selection = selection_options(neighbour.cfg)
         selections[point] = selection
@@ -421,10 +424,8 @@ def run(args) -> Tuple[str, dict]:
             # previous poses too), so the rows select as a trained model
             # would rather than fall back to the full grid.
             lenient = dict(selection, score_thr=-1e6)
-            cfg = Config.fromfile(VITB_CFG)
-            vit_b = init_model(cfg, device='cpu')
             vit_b_guided = init_model(
-                with_online_guide(cfg, guide_cfg, guide.ckpt, lenient),
+                with_online_guide(vitb_cfg, guide_cfg, guide.ckpt, lenient),
                 device='cpu')
             vit_b_guided.load_state_dict(vit_b.state_dict())
             blocks.append(timing_block(
