@@ -22,8 +22,10 @@ On this 2-core CPU, in one command:
    table, mean +- std over seeds), ``ap_vs_gflops.png`` and
    ``learning_curve.png`` to ``--work-dir``.
 
-Stages are cached in ``--work-dir``: a second run only re-evaluates, and a
-training stopped after a checkpoint resumes from it. ``--preset ci`` is
+Stages are cached in ``--work-dir``: a training stopped after a checkpoint
+resumes from it, and each evaluation is kept under a key of its config and
+checkpoint (``evaluations/``), so a second run scores only the rows whose
+config or weights changed. ``--preset ci`` is
 the test suite's small version of the same path; ``--table`` prints the
 table of a results file.
 
@@ -49,8 +51,8 @@ from mmengine.config import Config
 from mmpose.apis import init_model
 
 from mmpose_patchsel.analysis import (SelectionFlops, StageTimer,
-                                      evaluate_checkpoint, guide_flops,
-                                      kept_tokens, loader_batches,
+                                      evaluate_checkpoint, evaluation_key,
+                                      guide_flops, kept_tokens, loader_batches,
                                       median_times, pruned_flops, run_logged,
                                       selection_recall_counts,
                                       train_unless_cached, train_with_mim)
@@ -272,6 +274,9 @@ class Experiment:
                                    f'litehrnet-18_{self.eval_split}.json')
         self.budgets: Dict[str, int] = {}  # COST_TARGETS key -> num_keep
         self.keep_rate = 1.0  # of joint tokens, at JOINT_TOKEN_COST
+        # Scores by config and checkpoint: a rerun re-scores only what
+        # changed.
+        self.evaluations = self.path('evaluations')
         self.stage = StageTimer('accuracy')
         self.note = self.stage.note
 
@@ -350,21 +355,42 @@ def set_selection(cfg: Config, splits: Tuple[str, ...] = ('val', 'test'),
 
 def evaluate(cfg: Config, ckpt: str,
              test_keep_rate: Optional[float] = None,
-             merge: int = 0) -> Evaluation:
+             merge: int = 0,
+             cache_dir: Optional[str] = None) -> Evaluation:
     """CocoMetric AP/AR on the eval split, and the tokens each person
     kept; a self-pruning backbone at ``test_keep_rate`` when given, the
-    unselected patches merged into ``merge`` tokens when > 0."""
+    unselected patches merged into ``merge`` tokens when > 0.
+
+    With ``cache_dir`` the scores are kept there under the
+    :func:`evaluation_key` of the config and checkpoint, and a later call
+    with the same ones only builds the model (for its FLOPs and timing).
+    """
     if test_keep_rate is not None or merge:
         cfg = copy.deepcopy(cfg)
     if test_keep_rate is not None:
         cfg.model.backbone.test_keep_rate = test_keep_rate
     if merge:
         cfg.model.backbone.merge_dropped = merge
-    metrics, outputs, model = evaluate_checkpoint(cfg, ckpt)
-    return Evaluation(metrics['coco/AP'], metrics['coco/AR'],
-                      kept_tokens(outputs), model,
-                      selection_recall_counts(outputs, cfg.codec.input_size,
-                                              'UDP' in cfg.codec.type))
+    cache = cache_dir and osp.join(cache_dir,
+                                   f'{evaluation_key(cfg, ckpt)}.json')
+    if cache and osp.isfile(cache):
+        with open(cache) as f:
+            saved = json.load(f)
+        model = init_model(cfg, ckpt, device='cpu')
+    else:
+        metrics, outputs, model = evaluate_checkpoint(cfg, ckpt)
+        saved = dict(AP=metrics['coco/AP'], AR=metrics['coco/AR'],
+                     kept=kept_tokens(outputs),
+                     recall=selection_recall_counts(
+                         outputs, cfg.codec.input_size,
+                         'UDP' in cfg.codec.type),
+                     checkpoint=ckpt)
+        if cache:
+            os.makedirs(cache_dir, exist_ok=True)
+            with open(cache, 'w') as f:
+                json.dump(saved, f)
+    return Evaluation(saved['AP'], saved['AR'], saved['kept'], model,
+                      tuple(saved['recall']))
 
 
 def cost(result: Evaluation, flops: SelectionFlops) -> dict:
@@ -514,7 +540,7 @@ def train_guide(exp: Experiment) -> Tuple[Trained, Evaluation]:
     p = exp.preset
     cfg = exp.config(GUIDE, p.get('guide_epochs', p['warm_epochs']))
     ckpt = exp.train(cfg, 'guide')
-    result = evaluate(cfg, ckpt)
+    result = evaluate(cfg, ckpt, cache_dir=exp.evaluations)
     exp.note(f'guide AP {result.AP:.3f} AR {result.AR:.3f}')
     if not osp.isfile(exp.guide_file):
         dump_cfg = exp.path('guide', 'dump_config.py')  # this run's data
@@ -607,7 +633,7 @@ def evaluate_rows(
             # The test-time config is the same for every training seed.
             config = trained[(spec.config, exp.seeds[0])]
             result = evaluate(config.cfg, trained[(spec.weights, seed)].ckpt,
-                              merge=spec.merge)
+                              merge=spec.merge, cache_dir=exp.evaluations)
             points.append(Point(**score(setting_of(config, result), result,
                                         flops)))
             models.setdefault(spec.name, result.model)
@@ -687,13 +713,15 @@ def sweep(exp: Experiment, trained: Dict[Tuple[str, int], Trained],
                           MERGE_GROUPS)):
         sweeps[label] = [
             Point(**score(f'K={k}', evaluate(
-                set_selection(skel.cfg, num_keep=k), full, merge=merge),
-                flops))
+                set_selection(skel.cfg, num_keep=k), full, merge=merge,
+                cache_dir=exp.evaluations), flops))
             for k in p['sweep_k']
         ]
     jt = trained[(JOINT_TOKENS, first)]
     sweeps['joint tokens (keep-rate sweep)'] = [
-        Point(**score(f'{rate:g}', evaluate(jt.cfg, jt.ckpt, rate), flops))
+        Point(**score(f'{rate:g}', evaluate(jt.cfg, jt.ckpt, rate,
+                                            cache_dir=exp.evaluations),
+                      flops))
         for rate in p['sweep_rate']
     ]
     for label, points in sweeps.items():

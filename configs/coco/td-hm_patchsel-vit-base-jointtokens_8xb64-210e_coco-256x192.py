@@ -25,7 +25,7 @@ model = dict(
         # one ~4 nats): at 1.0 it swamped it on the synthetic benchmark
         # (README, "Learnable joint tokens").
         joint_loss=dict(type='JointTokenCellLoss', loss_weight=1e-3,
-                        sigma=1.0)))
+                        sigma=0.5)))
 # The joint-token loss needs the keypoints in input space.
 train_pipeline = [
     *_base_.train_pipeline[:-1],

@@ -13,7 +13,7 @@ model = dict(
         keep_rate=0.7,
         test_keep_rate=None,
         joint_loss=dict(type='JointTokenCellLoss', loss_weight=1e-3,
-                        sigma=1.0)))
+                        sigma=0.5)))
 train_pipeline = [
     *_base_.train_pipeline[:-1],
     dict(type='PackPoseInputs', pack_transformed=True)

@@ -19,6 +19,8 @@
 # first blocks and grad clipping (max_norm 1) shrank the heatmap gradient:
 # AP 0.210 against 0.242 at 0.001 (3 seeds). AdamW scales each tensor's step,
 # so the joint tokens, which only this loss trains directly, still learn.
+# sigma 0.5 (cells) keeps the target on the keypoint's own cell: on seed 0,
+# keypoint-cell recall 97.2 % against 95.0 % at sigma 1.0 and 92.6 % at 1.5.
 _base_ = ['./td-hm_patchsel-vit-tiny-full_1xb8-2e-ft_synthetic-256x192.py']
 
 model = dict(
@@ -29,7 +31,7 @@ model = dict(
         keep_rate=0.35,
         test_keep_rate=None,
         joint_loss=dict(type='JointTokenCellLoss', loss_weight=1e-3,
-                        sigma=1.0)))
+                        sigma=0.5)))
 # A custom_hooks list replaces mmpose's, so it restates SyncBuffersHook.
 custom_hooks = [
     dict(type='SyncBuffersHook'),

@@ -1,8 +1,8 @@
 from .complexity import (SelectionFlops, at_keep_rate, count_flops,
                          guide_flops, measured_keep_rates, pruned_flops,
                          sdpa_flop_jit)
-from .evaluation import (evaluate_batches, evaluate_checkpoint, kept_tokens,
-                         loader_batches)
+from .evaluation import (evaluate_batches, evaluate_checkpoint,
+                         evaluation_key, kept_tokens, loader_batches)
 from .joint_readout import attention_keypoints, cell_centres
 from .memory import peak_memory
 from .recall import (crop_keypoints, keypoint_cell_hits,
@@ -15,7 +15,8 @@ from .timing import median_times, timed
 __all__ = [
     'count_flops', 'sdpa_flop_jit', 'SelectionFlops', 'pruned_flops',
     'guide_flops', 'measured_keep_rates', 'at_keep_rate', 'evaluate_batches',
-    'evaluate_checkpoint', 'kept_tokens', 'loader_batches', 'StageTimer',
+    'evaluate_checkpoint', 'evaluation_key', 'kept_tokens', 'loader_batches',
+    'StageTimer',
     'last_checkpoint', 'output_to', 'run_logged', 'train_in_process',
     'train_unless_cached', 'train_with_mim', 'median_times', 'timed',
     'keypoint_cell_hits', 'keypoint_cell_recall', 'selection_recall_counts',

@@ -1,8 +1,11 @@
 """Score a pose model on batches with an mmengine evaluator, quietly."""
 import contextlib
+import hashlib
 import io
+import json
+import os
 from itertools import islice
-from typing import Iterable, List, Optional, Tuple
+from typing import Any, Iterable, Iterator, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -65,3 +68,37 @@ def evaluate_checkpoint(cfg: Config,
     metrics, outputs = evaluate_batches(model, loader, cfg.test_evaluator,
                                         loader.dataset.metainfo)
     return metrics, outputs, model
+
+
+def _strings(value: Any) -> Iterator[str]:
+    """Every string in a nest of dicts, lists and tuples."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _strings(item)
+
+
+def evaluation_key(cfg: Config, checkpoint: Optional[str]) -> str:
+    """A digest of what scoring ``checkpoint`` with ``cfg`` depends on.
+
+    The config's content, and the path, size and modification time of the
+    checkpoint and of every existing file the config names (annotation
+    files, guide keypoints): a changed option, a retrained model,
+    regenerated data or a new guide dump each give another key, so a
+    cached score is never reused for them.
+    """
+    content = cfg.to_dict()
+    files = {s for s in _strings(content) if os.path.isfile(s)}
+    if checkpoint is not None:
+        files.add(checkpoint)
+    stamps = []
+    for path in sorted(files):
+        stat = os.stat(path)
+        stamps.append((os.path.abspath(path), stat.st_size,
+                       stat.st_mtime_ns))
+    text = json.dumps([content, stamps], sort_keys=True, default=str)
+    return hashlib.sha1(text.encode()).hexdigest()[:20]

@@ -17,7 +17,8 @@ import torch
 from mmengine.config import Config
 from mmpose.apis import init_model
 
-from mmpose_patchsel.analysis import evaluate_checkpoint
+from mmpose_patchsel.analysis import (evaluate_checkpoint, evaluation_key,
+                                      last_checkpoint)
 
 sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
     osp.abspath(__file__)))), 'tools'))
@@ -133,3 +134,26 @@ def test_training_lifts_ap_off_the_random_weights_floor(ci_benchmark):
     floor = random_weights_ap(work_dir)
     full = next(r for r in results['rows'] if r['name'] == accuracy.FULL)
     assert full['AP'] > floor and full['AR'] >= 0.01, (full, floor)
+
+
+def test_a_second_evaluation_reads_the_cache(ci_benchmark, tmp_path):
+    """The scores of a config and checkpoint are kept; the same pair is
+    not scored again (a tampered cached AP comes back), another option
+    is."""
+    work_dir, results = ci_benchmark
+    cfg = Config.fromfile(str(work_dir / 'full' / 'config.py'))
+    ckpt = last_checkpoint(cfg, str(work_dir / 'full'))
+    cache = tmp_path / 'evaluations'
+    first = accuracy.evaluate(cfg, ckpt, cache_dir=str(cache))
+    assert first.AP == evaluate_checkpoint(cfg, ckpt)[0]['coco/AP']
+    saved = cache / f'{evaluation_key(cfg, ckpt)}.json'
+    record = json.loads(saved.read_text())
+    assert record['AP'] == first.AP and record['checkpoint'] == ckpt
+    saved.write_text(json.dumps(dict(record, AP=-1.0)))
+    again = accuracy.evaluate(cfg, ckpt, cache_dir=str(cache))
+    assert again.AP == -1.0 and again.kept == first.kept
+    assert again.model.backbone is not None  # built for FLOPs and timing
+    no_flip = copy.deepcopy(cfg)
+    no_flip.model.test_cfg.flip_test = False
+    other = accuracy.evaluate(no_flip, ckpt, cache_dir=str(cache))
+    assert other.AP >= 0 and len(list(cache.iterdir())) == 2

@@ -173,7 +173,7 @@ class JointTokenPatchSelViT(PatchSelViT):
             attributes (validated on assignment), not saved in checkpoints.
         joint_loss (dict, optional): Loss config supervising the joint
             tokens' attention, e.g. ``dict(type='JointTokenCellLoss',
-            loss_weight=1.0, sigma=1.0)``; needs ``transformed_keypoints``
+            loss_weight=1e-3, sigma=0.5)``; needs ``transformed_keypoints``
             packed (``PackPoseInputs(pack_transformed=True)``). None
             (default) trains the joint tokens through the head alone,
             which does not teach them to rank (issue 13).
