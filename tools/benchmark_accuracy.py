@@ -365,8 +365,10 @@ def evaluate(cfg: Config, ckpt: str,
     :func:`evaluation_key` of the config and checkpoint, and a later call
     with the same ones only builds the model (for its FLOPs and timing).
     """
-    if test_keep_rate is not None or merge:
-        cfg = copy.deepcopy(cfg)
+    # A copy: init_model sets fields of the config it is given (the
+    # backbone's init_cfg, train_cfg), which would change the caller's
+    # config and so the key of its next evaluation.
+    cfg = copy.deepcopy(cfg)
     if test_keep_rate is not None:
         cfg.model.backbone.test_keep_rate = test_keep_rate
     if merge:

@@ -144,9 +144,12 @@ def test_a_second_evaluation_reads_the_cache(ci_benchmark, tmp_path):
     cfg = Config.fromfile(str(work_dir / 'full' / 'config.py'))
     ckpt = last_checkpoint(cfg, str(work_dir / 'full'))
     cache = tmp_path / 'evaluations'
+    key = evaluation_key(cfg, ckpt)
     first = accuracy.evaluate(cfg, ckpt, cache_dir=str(cache))
-    assert first.AP == evaluate_checkpoint(cfg, ckpt)[0]['coco/AP']
-    saved = cache / f'{evaluation_key(cfg, ckpt)}.json'
+    assert evaluation_key(cfg, ckpt) == key  # the caller's config unchanged
+    saved = cache / f'{key}.json'
+    assert first.AP == evaluate_checkpoint(copy.deepcopy(cfg),
+                                           ckpt)[0]['coco/AP']
     record = json.loads(saved.read_text())
     assert record['AP'] == first.AP and record['checkpoint'] == ckpt
     saved.write_text(json.dumps(dict(record, AP=-1.0)))
