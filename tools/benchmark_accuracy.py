@@ -55,7 +55,7 @@ from mmpose_patchsel.analysis import (SelectionFlops, StageTimer,
                                       guide_flops, kept_tokens, loader_batches,
                                       median_times, pruned_flops, run_logged,
                                       selection_recall_counts,
-                                      train_unless_cached, train_with_mim)
+                                      train_unless_cached, train_in_child)
 from mmpose_patchsel.synthetic import DESCRIPTION
 
 PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -88,6 +88,19 @@ PRESETS = {
                 warm_epochs=20, curve_every=4, ft_epochs=2, seeds=(0, 1, 2),
                 sweep_k=(48, 160), sweep_rate=(0.2, 0.5, 0.7),
                 time_batches=2, repeats=3, eval_split='val'),
+    # One large GPU, <= 8 min (an estimate: not yet run on one): a
+    # ViT-S-size model (384 dims, 12 layers, 6 heads), ~2.7x the train
+    # persons in 16 random streams rendered at once, batches of 64 in
+    # bfloat16, 40 warm-start epochs; trained by mmpose's tools/train.py
+    # (the offline GPU machine has no openmim; tools/gpu_wheels.sh).
+    'gpu': dict(num_train=4000, num_val=800, clutter=0.3, shards=16,
+                guide_epochs=10, warm_epochs=40, curve_every=5, ft_epochs=2,
+                seeds=(0, 1, 2), vit=dict(embed_dims=384, num_layers=12,
+                                          num_heads=6,
+                                          feedforward_channels=1536),
+                batch_size=64, num_workers=12, amp=True, device='cuda',
+                mim=False, sweep_k=(48, 160), sweep_rate=(0.2, 0.5, 0.7),
+                time_batches=10, repeats=5, eval_split='val'),
     # The test suite's version: the same code path in minutes, on 6
     # images evaluated on themselves. Nothing learns held-out poses that
     # fast; the test checks every stage runs, is scored, and that training
@@ -98,6 +111,15 @@ PRESETS = {
                sweep_rate=(0.8, ), time_batches=1, repeats=1,
                eval_split='train'),
 }
+#: ``--dry-run``: a preset's code path on this CPU at toy sizes, in
+#: minutes (the GPU preset's check before a GPU run); numbers meaningless.
+DRY_RUN = dict(num_train=4, num_val=2, guide_epochs=1, warm_epochs=1,
+               curve_every=1, ft_epochs=1, eval_split='train', batch_size=2,
+               num_workers=1, shards=2, sweep_k=(48, ), sweep_rate=(0.8, ),
+               time_batches=1, repeats=1, device='cpu', amp=False)
+#: The model of the configs (a preset's ``vit`` replaces it).
+VIT_TINY = dict(embed_dims=192, num_layers=6, num_heads=3,
+                feedforward_channels=768)
 
 
 #: Cost points, as a fraction of the full model's GFLOPs (attention
@@ -244,6 +266,13 @@ def parse_args():
     parser.add_argument('--ft-epochs', type=int, help='override')
     parser.add_argument('--num-train', type=int, help='images; override')
     parser.add_argument('--num-val', type=int, help='images; override')
+    parser.add_argument('--device', help='where to evaluate and time '
+                        '(training: mmengine picks the GPU when there is '
+                        'one); default: the preset\'s (cpu; gpu: cuda)')
+    parser.add_argument('--dry-run', action='store_true',
+                        help='the preset\'s code path on the CPU at toy '
+                        'sizes, in minutes (DRY_RUN): check a GPU run here '
+                        'before it')
     parser.add_argument('--no-sweep', action='store_true')
     parser.add_argument('--stop-after', choices=STOPS,
                         help='end after this stage (the rest later: '
@@ -269,6 +298,7 @@ class Experiment:
         self.seed = seed
         self.seeds = tuple(preset.get('seeds', (0, )))
         self.eval_split = preset['eval_split']
+        self.device = preset.get('device', 'cpu')
         self.data_root = osp.join(self.work_dir, 'data')
         self.guide_file = osp.join(self.data_root, 'guide',
                                    f'litehrnet-18_{self.eval_split}.json')
@@ -310,6 +340,7 @@ class Experiment:
                     transform.guide_file = guide_file
         for evaluator in ('val_evaluator', 'test_evaluator'):
             cfg[evaluator].ann_file = root + ann_file
+        self.scale(cfg)
         cfg.train_cfg.max_epochs = epochs
         cfg.train_cfg.val_interval = val_every or epochs
         if not val_every:  # mmengine scores from val_begin on
@@ -330,11 +361,34 @@ class Experiment:
                 hook.ramp *= epochs / config_epochs
         return cfg
 
+    def scale(self, cfg: Config) -> None:
+        """The preset's model and loader sizes in ``cfg``: its ``vit``
+        (the ViT configs), ``batch_size`` and ``num_workers`` (train
+        loader), and bfloat16 autocast with ``amp``."""
+        p = self.preset
+        if 'vit' in p and 'ViT' in cfg.model.backbone.type:
+            cfg.model.backbone.arch = dict(p['vit'])
+            cfg.model.head.in_channels = p['vit']['embed_dims']
+            cfg.optim_wrapper.paramwise_cfg.num_layers = \
+                p['vit']['num_layers']
+        if 'batch_size' in p:
+            cfg.train_dataloader.batch_size = p['batch_size']
+        if 'num_workers' in p:
+            for loader in ('train_dataloader', 'val_dataloader',
+                           'test_dataloader'):
+                cfg[loader].num_workers = p['num_workers']
+        if p.get('amp'):  # mmengine's AmpOptimWrapper needs CUDA
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.dtype = 'bfloat16'
+            cfg.env_cfg.cudnn_benchmark = True
+
     def train(self, cfg: Config, folder: str) -> str:
-        """``mim train`` into ``work_dir/folder`` unless done: the last
+        """``mim train`` (mmpose's ``tools/train.py`` for a preset with
+        ``mim=False``) into ``work_dir/folder`` unless done: the last
         checkpoint."""
-        return train_unless_cached(cfg, self.path(folder),
-                                   partial(train_with_mim, cwd=PROJECT),
+        launch = partial(train_in_child, cwd=PROJECT,
+                         mim=self.preset.get('mim', True))
+        return train_unless_cached(cfg, self.path(folder), launch,
                                    self.note)
 
     def seeds_of(self, all_seeds: bool) -> Tuple[int, ...]:
@@ -356,10 +410,11 @@ def set_selection(cfg: Config, splits: Tuple[str, ...] = ('val', 'test'),
 def evaluate(cfg: Config, ckpt: str,
              test_keep_rate: Optional[float] = None,
              merge: int = 0,
-             cache_dir: Optional[str] = None) -> Evaluation:
-    """CocoMetric AP/AR on the eval split, and the tokens each person
-    kept; a self-pruning backbone at ``test_keep_rate`` when given, the
-    unselected patches merged into ``merge`` tokens when > 0.
+             cache_dir: Optional[str] = None,
+             device: str = 'cpu') -> Evaluation:
+    """CocoMetric AP/AR on the eval split on ``device``, and the tokens
+    each person kept; a self-pruning backbone at ``test_keep_rate`` when
+    given, the unselected patches merged into ``merge`` tokens when > 0.
 
     With ``cache_dir`` the scores are kept there under the
     :func:`evaluation_key` of the config and checkpoint, and a later call
@@ -378,9 +433,9 @@ def evaluate(cfg: Config, ckpt: str,
     if cache and osp.isfile(cache):
         with open(cache) as f:
             saved = json.load(f)
-        model = init_model(cfg, ckpt, device='cpu')
+        model = init_model(cfg, ckpt, device=device)
     else:
-        metrics, outputs, model = evaluate_checkpoint(cfg, ckpt)
+        metrics, outputs, model = evaluate_checkpoint(cfg, ckpt, device)
         saved = dict(AP=metrics['coco/AP'], AR=metrics['coco/AR'],
                      kept=kept_tokens(outputs),
                      recall=selection_recall_counts(
@@ -518,8 +573,10 @@ def learning_curve(work_dir: str, iters_per_epoch: int) -> List[dict]:
 def make_data(exp: Experiment) -> None:
     """Synthetic COCO-format data, unless made with the same settings."""
     p = exp.preset
+    shards = p.get('shards', 1)  # the data depends on it; 1: none
     stamp = dict(num_train=p['num_train'], num_val=p['num_val'],
-                 seed=exp.seed, clutter=p['clutter'])
+                 seed=exp.seed, clutter=p['clutter'],
+                 **({'shards': shards} if shards > 1 else {}))
     stamp_file = osp.join(exp.data_root, 'stamp.json')
     if osp.isfile(stamp_file):
         with open(stamp_file) as f:
@@ -531,7 +588,8 @@ def make_data(exp: Experiment) -> None:
         sys.executable, 'tools/make_synthetic_pose.py', '--out-dir',
         exp.data_root, '--num-train', str(p['num_train']), '--num-val',
         str(p['num_val']), '--seed', str(exp.seed), '--clutter',
-        str(p['clutter'])
+        str(p['clutter']), '--shards', str(shards), '--workers',
+        str(os.cpu_count() or 1)
     ], osp.join(exp.data_root, 'make_synthetic_pose.log'), PROJECT)
     with open(stamp_file, 'w') as f:
         json.dump(stamp, f)
@@ -542,7 +600,8 @@ def train_guide(exp: Experiment) -> Tuple[Trained, Evaluation]:
     p = exp.preset
     cfg = exp.config(GUIDE, p.get('guide_epochs', p['warm_epochs']))
     ckpt = exp.train(cfg, 'guide')
-    result = evaluate(cfg, ckpt, cache_dir=exp.evaluations)
+    result = evaluate(cfg, ckpt, cache_dir=exp.evaluations,
+                      device=exp.device)
     exp.note(f'guide AP {result.AP:.3f} AR {result.AR:.3f}')
     if not osp.isfile(exp.guide_file):
         dump_cfg = exp.path('guide', 'dump_config.py')  # this run's data
@@ -635,7 +694,8 @@ def evaluate_rows(
             # The test-time config is the same for every training seed.
             config = trained[(spec.config, exp.seeds[0])]
             result = evaluate(config.cfg, trained[(spec.weights, seed)].ckpt,
-                              merge=spec.merge, cache_dir=exp.evaluations)
+                              merge=spec.merge, cache_dir=exp.evaluations,
+                              device=exp.device)
             points.append(Point(**score(setting_of(config, result), result,
                                         flops)))
             models.setdefault(spec.name, result.model)
@@ -671,9 +731,9 @@ def evaluate_rows(
 def time_rows(exp: Experiment, rows: Dict[str, Row], models: dict,
               trained: Dict[Tuple[str, int], Trained], guide: Trained,
               guide_model: torch.nn.Module) -> dict:
-    """CPU time of every row (and the guide) on the same eval batches, in
-    rotation; fills each row's ``seconds`` and ``speedup``. Returns the
-    guide's cost."""
+    """Time of every row (and the guide) on the same eval batches, in
+    rotation, on ``exp.device``; fills each row's ``seconds`` and
+    ``speedup``. Returns the guide's cost."""
     count = exp.preset['time_batches']
     first = exp.seeds[0]
     batches = {spec.config: loader_batches(trained[(spec.config, first)].cfg,
@@ -689,7 +749,7 @@ def time_rows(exp: Experiment, rows: Dict[str, Row], models: dict,
     }
     guide_batches = loader_batches(guide.cfg, count, num_workers=0)
     calls['guide'] = on_batches(guide_model, guide_batches)
-    seconds = median_times(calls, exp.preset['repeats'])
+    seconds = median_times(calls, exp.preset['repeats'], device=exp.device)
     for name, row in rows.items():
         row.seconds = seconds[name]
         row.speedup = seconds[FULL] / seconds[name]
@@ -716,14 +776,14 @@ def sweep(exp: Experiment, trained: Dict[Tuple[str, int], Trained],
         sweeps[label] = [
             Point(**score(f'K={k}', evaluate(
                 set_selection(skel.cfg, num_keep=k), full, merge=merge,
-                cache_dir=exp.evaluations), flops))
+                cache_dir=exp.evaluations, device=exp.device), flops))
             for k in p['sweep_k']
         ]
     jt = trained[(JOINT_TOKENS, first)]
     sweeps['joint tokens (keep-rate sweep)'] = [
         Point(**score(f'{rate:g}', evaluate(jt.cfg, jt.ckpt, rate,
-                                            cache_dir=exp.evaluations),
-                      flops))
+                                            cache_dir=exp.evaluations,
+                                            device=exp.device), flops))
         for rate in p['sweep_rate']
     ]
     for label, points in sweeps.items():
@@ -746,11 +806,16 @@ def pm(mean: float, std: Optional[float], signed: bool = False) -> str:
 def markdown(results: dict) -> str:
     """The table of a results.json (what the README shows)."""
     meta, guide = results['meta'], results['guide']
+    vit = meta.get('vit', VIT_TINY)  # results of before the gpu preset
+    timed_on = meta.get('timed_on', 'CPU')
+    where = ('on this CPU' if timed_on == 'CPU' else
+             f'on the GPU ({meta["device"]})')
     lines = [
         f'SYNTHETIC pose data ({meta["persons_eval"]} '
         f'{meta["eval_split"]} persons evaluated, '
         f'{meta["persons_train"]} train persons, clutter '
-        f'{meta["clutter"]}); ViT 192-dim x 6 layers, 256x192, 16x16 '
+        f'{meta["clutter"]}); ViT {vit["embed_dims"]}-dim x '
+        f'{vit["num_layers"]} layers, 256x192, 16x16 '
         f'patches (192 tokens); the full model trained '
         f'{meta["warm_epochs"]} epochs from scratch, then every row '
         f'fine-tuned {meta["ft_epochs"]} epochs from it with each seed '
@@ -760,7 +825,7 @@ def markdown(results: dict) -> str:
         'model. Not COCO numbers.', '',
         '| method | setting | trained with selection | unselected | seeds | '
         'kept tokens | kpt-cell recall | GFLOPs | fewer GFLOPs | '
-        'GFLOPs (no attn) | AP | AP drop | AR | CPU speed-up |',
+        f'GFLOPs (no attn) | AP | AP drop | AR | {timed_on} speed-up |',
         '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|'
     ]
     for r in results['rows']:
@@ -780,7 +845,7 @@ def markdown(results: dict) -> str:
         f'{guide["AP"]:.3f}, AR {guide["AR"]:.3f}, {guide["gflops"]:.3f} '
         f'GFLOPs per person (flip test doubles it), '
         f'{guide["ms_per_batch"]:.0f} ms per batch of {guide["batch"]} '
-        'on this CPU. Selection rows use its dumped predictions (offline '
+        f'{where}. Selection rows use its dumped predictions (offline '
         'guide); the speed-up column excludes it. Unselected: dropped '
         '(zeros on the grid, the paper) or merged into tokens attended in '
         'proportion to their size (`merge_dropped`, training-free); kept '
@@ -825,7 +890,9 @@ def plot(results: dict, path: str) -> None:
                 label=f'full model (AP {full["AP"]:.3f})')
     ax.set_xlabel('GFLOPs per person (attention included)')
     ax.set_ylabel('AP (CocoMetric)')
-    ax.set_title('SYNTHETIC pose data: AP vs GFLOPs (ViT 192x6, '
+    vit = meta.get('vit', VIT_TINY)
+    ax.set_title('SYNTHETIC pose data: AP vs GFLOPs (ViT '
+                 f'{vit["embed_dims"]}x{vit["num_layers"]}, '
                  f'{meta["warm_epochs"]}+{meta["ft_epochs"]} epochs, '
                  f'{len(meta["seeds"])} seeds)', fontsize=10)
     ax.grid(alpha=0.3)
@@ -893,18 +960,42 @@ def default_work_dir(preset: str) -> str:
         f'outputs/accuracy_{preset}'
 
 
+def check_device(name: str, preset: dict) -> None:
+    """A clear error for a preset whose device this machine lacks, and
+    for autocast off a GPU."""
+    device = preset.get('device', 'cpu')
+    if device.startswith('cuda') and not torch.cuda.is_available():
+        raise SystemExit(f'--preset {name} evaluates on device {device!r}, '
+                         'but torch sees no CUDA device here: pass '
+                         '--dry-run (or --device cpu) to run it on the CPU')
+    if preset.get('amp') and not device.startswith('cuda'):
+        raise SystemExit(f'--preset {name} trains with amp (bfloat16 '
+                         f'autocast, mmengine\'s AmpOptimWrapper), which '
+                         f'needs CUDA, not device {device!r}: use --dry-run')
+
+
+def device_label(device: str) -> str:
+    """What the results say a row was timed on."""
+    if device.startswith('cuda'):
+        return torch.cuda.get_device_name(torch.device(device))
+    return f'CPU, {torch.get_num_threads()} threads'
+
+
 def main():
     args = parse_args()
     if args.table:
         with open(args.table) as f:
             print(markdown(json.load(f)))
         return
-    preset = dict(PRESETS[args.preset])
-    for key in ('warm_epochs', 'ft_epochs', 'num_train', 'num_val'):
+    preset = dict(PRESETS[args.preset], **(DRY_RUN if args.dry_run else {}))
+    for key in ('warm_epochs', 'ft_epochs', 'num_train', 'num_val',
+                'device'):
         if getattr(args, key) is not None:
             preset[key] = getattr(args, key)
+    check_device(args.preset, preset)
     torch.set_num_threads(os.cpu_count() or 1)
-    work_dir = args.work_dir or default_work_dir(args.preset)
+    work_dir = args.work_dir or default_work_dir(
+        args.preset + ('_dry_run' if args.dry_run else ''))
     exp = Experiment(work_dir, preset, args.seed)
     stage = exp.stage
     total_start = time.perf_counter()
@@ -935,7 +1026,8 @@ def main():
         return
     with stage('5 evaluate the methods'):
         rows, models = evaluate_rows(exp, trained, flops)
-    with stage('6 CPU time on the same val batches'):
+    timed_on = 'GPU' if exp.device.startswith('cuda') else 'CPU'
+    with stage(f'6 {timed_on} time on the same val batches'):
         guide_info = dict(
             AP=guide_result.AP, AR=guide_result.AR,
             **time_rows(exp, rows, models, trained, guide,
@@ -944,7 +1036,8 @@ def main():
     if not args.no_sweep:
         with stage('7 budget sweep'):
             sweeps = sweep(exp, trained, flops)
-    batch = exp.config(METHODS[FULL], 1).train_dataloader.batch_size
+    full_cfg = exp.config(METHODS[FULL], 1)
+    batch = full_cfg.train_dataloader.batch_size
     iters_per_epoch = -(-exp.persons('train') // batch)
     curve = learning_curve(exp.path('warm_start'), iters_per_epoch)
     meta = dict(data=DESCRIPTION, synthetic=True, preset=args.preset,
@@ -959,7 +1052,8 @@ def main():
                 cost_targets=COST_TARGETS,
                 joint_token_cost=JOINT_TOKEN_COST,
                 joint_token_keep_rate=exp.keep_rate,
-                device=f'CPU, {torch.get_num_threads()} threads',
+                device=device_label(exp.device), timed_on=timed_on,
+                vit=dict(full_cfg.model.backbone.arch), batch_size=batch,
                 stage_seconds=stage.times,
                 wall_seconds=time.perf_counter() - total_start)
     results = dict(meta=meta, rows=[asdict(r) for r in rows.values()],

@@ -40,6 +40,12 @@ def parse_args():
                         metavar=('LO', 'HI'),
                         help='figure centres, fractions of the width; '
                         'beyond [0, 1] cuts figures at the border')
+    parser.add_argument('--shards', type=int, default=1,
+                        help='random streams per split (the data depends '
+                        'on it); 1: the original single stream')
+    parser.add_argument('--workers', type=int, default=1,
+                        help='processes rendering the shards at once (the '
+                        'data does not depend on it)')
     parser.add_argument('--preview', help='also write a sheet of the first '
                         'train images with their annotations (JPEG)')
     return parser.parse_args()
@@ -90,7 +96,8 @@ def main():
         start = time.perf_counter()
         path = generate_split(args.out_dir, split, num, args.seed,
                               args.width, args.height, args.clutter,
-                              tuple(args.person_height), tuple(args.centre_x))
+                              tuple(args.person_height), tuple(args.centre_x),
+                              min(args.shards, num), args.workers)
         print(f'SYNTHETIC {split}: {summary(path)} -> {path} '
               f'({time.perf_counter() - start:.0f}s)', flush=True)
     if args.preview:

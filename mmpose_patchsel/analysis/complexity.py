@@ -101,14 +101,15 @@ def count_flops(model: nn.Module,
         ``flops_no_attention`` and ``params``.
     """
     wrapper = _SelectedForward(model).eval()
-    inputs = torch.zeros(1, *input_shape)
+    device = next(model.parameters()).device  # a model on a GPU too
+    inputs = torch.zeros(1, *input_shape, device=device)
     args = (inputs, )
     if num_keep is not None:
         num_patches = model.backbone.num_patches
         if not 0 < num_keep <= num_patches:
             raise ValueError(f'num_keep={num_keep} is outside the '
                              f'{num_patches} patches of the grid')
-        args = (inputs, torch.arange(num_keep)[None])
+        args = (inputs, torch.arange(num_keep, device=device)[None])
     analyzer = FlopAnalyzer(wrapper, args)
     analyzer.set_op_handle(**{SDPA_OP: sdpa_flop_jit})
     analyzer.unsupported_ops_warnings(False)

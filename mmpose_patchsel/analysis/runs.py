@@ -85,16 +85,21 @@ def train_in_process(cfg: Config, work_dir: str) -> None:
     Runner.from_cfg(cfg).train()
 
 
-def train_with_mim(cfg: Config, work_dir: str,
-                   cwd: Optional[str] = None) -> None:
-    """Train with ``mim train mmpose`` in a child process; its config is
-    ``work_dir/config.py``, its output ``work_dir/train.log``. A run
-    stopped after saving a checkpoint resumes from it (mmengine's
+def train_in_child(cfg: Config, work_dir: str, cwd: Optional[str] = None,
+                   mim: bool = True) -> None:
+    """Train in a child process with ``mim train mmpose``, or with mmpose's
+    own ``tools/train.py`` for ``mim=False`` (a machine without openmim);
+    its config is ``work_dir/config.py``, its output ``work_dir/train.log``.
+    A run stopped after saving a checkpoint resumes from it (mmengine's
     ``--resume``)."""
     cfg_file = osp.join(work_dir, 'config.py')
     cfg.dump(cfg_file)
-    mim = osp.join(osp.dirname(sys.executable), 'mim')
-    cmd = [mim, 'train', 'mmpose', cfg_file, '--work-dir', work_dir]
+    if mim:
+        cmd = [osp.join(osp.dirname(sys.executable), 'mim'), 'train',
+               'mmpose']
+    else:
+        cmd = [sys.executable, str(mmpose_train_script())]
+    cmd += [cfg_file, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         cmd.append('--resume')
     log = osp.join(work_dir, 'train.log')

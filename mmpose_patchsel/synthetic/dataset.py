@@ -10,6 +10,7 @@ The dataset says it is synthetic in its ``info`` block; nothing here is a
 photo of a person.
 """
 import json
+import multiprocessing
 import os
 import os.path as osp
 from typing import List, Tuple
@@ -128,6 +129,25 @@ def annotate_figures(canvas: Canvas, placed: list) -> List[dict]:
     return annotations
 
 
+def _render_shard(out_dir: str, split: str, first_id: int, count: int,
+                  seed: list, options: tuple) -> Tuple[List[dict], list]:
+    """Render and write images ``first_id`` .. ``first_id + count - 1``
+    from one random stream: their image records and persons per image."""
+    rng = np.random.default_rng(seed)
+    width, height = options[:2]
+    images, persons = [], []
+    for image_id in range(first_id, first_id + count):
+        image, placed = render_image(rng, *options)
+        file_name = f'{split}/{image_id:06d}.jpg'
+        cv2.imwrite(osp.join(out_dir, 'images', file_name), image,
+                    [cv2.IMWRITE_JPEG_QUALITY, 92])
+        images.append(
+            dict(id=image_id, file_name=file_name, width=width,
+                 height=height))
+        persons.append(placed)
+    return images, persons
+
+
 def generate_split(out_dir: str,
                    split: str,
                    num_images: int,
@@ -136,33 +156,47 @@ def generate_split(out_dir: str,
                    height: int = 256,
                    clutter: float = 0.5,
                    person_height: Tuple[float, float] = PERSON_HEIGHT,
-                   centre_x: Tuple[float, float] = CENTRE_X) -> str:
+                   centre_x: Tuple[float, float] = CENTRE_X,
+                   shards: int = 1,
+                   workers: int = 1) -> str:
     """Write ``images/<split>/*.jpg`` and
     ``annotations/synthetic_pose_<split>.json`` under ``out_dir``; returns
-    the annotation path. Same seed, same split -> same bytes. The scene
-    options are :func:`render_image`'s."""
+    the annotation path. Same seed, split and ``shards`` -> same bytes.
+    The scene options are :func:`render_image`'s.
+
+    ``shards`` > 1 splits the images into that many consecutive runs, each
+    from its own random stream, so that ``workers`` processes can render
+    them at once; the output does not depend on ``workers``. One shard is
+    the original single stream.
+    """
     if split not in SPLIT_SEED_OFFSET:
         raise ValueError(f'split={split!r}: expected one of '
                          f'{sorted(SPLIT_SEED_OFFSET)}')
     if num_images < 1:
         raise ValueError(f'num_images={num_images}: need at least 1')
-    rng = np.random.default_rng([seed, SPLIT_SEED_OFFSET[split]])
-    img_dir = osp.join(out_dir, 'images', split)
-    os.makedirs(img_dir, exist_ok=True)
+    if not 1 <= shards <= num_images:
+        raise ValueError(f'shards={shards}: need 1 to num_images='
+                         f'{num_images}')
+    os.makedirs(osp.join(out_dir, 'images', split), exist_ok=True)
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
+    stream = [seed, SPLIT_SEED_OFFSET[split]]
+    bounds = [num_images * i // shards for i in range(shards + 1)]
+    jobs = [(out_dir, split, bounds[i] + 1, bounds[i + 1] - bounds[i],
+             stream if shards == 1 else stream + [i],
+             (width, height, clutter, person_height, centre_x))
+            for i in range(shards)]
+    if workers > 1 and shards > 1:
+        with multiprocessing.Pool(min(workers, shards)) as pool:
+            parts = pool.starmap(_render_shard, jobs)
+    else:
+        parts = [_render_shard(*job) for job in jobs]
     images, annotations = [], []
-    for image_id in range(1, num_images + 1):
-        image, persons = render_image(rng, width, height, clutter,
-                                      person_height, centre_x)
-        file_name = f'{split}/{image_id:06d}.jpg'
-        cv2.imwrite(osp.join(out_dir, 'images', file_name), image,
-                    [cv2.IMWRITE_JPEG_QUALITY, 92])
-        images.append(
-            dict(id=image_id, file_name=file_name, width=width,
-                 height=height))
-        for person in persons:
-            person.update(id=len(annotations) + 1, image_id=image_id)
-            annotations.append(person)
+    for shard_images, shard_persons in parts:
+        images += shard_images
+        for info, placed in zip(shard_images, shard_persons):
+            for person in placed:
+                person.update(id=len(annotations) + 1, image_id=info['id'])
+                annotations.append(person)
     info = dict(
         description=DESCRIPTION,
         synthetic=True,

@@ -10,7 +10,6 @@ visibility and boxes by the same rules; a track keeps its
 :class:`PersonStyle`, with its textures moving with it.
 """
 import copy
-import os
 from dataclasses import dataclass, field
 from typing import List, Tuple
 

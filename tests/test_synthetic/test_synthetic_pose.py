@@ -1,6 +1,7 @@
 """The synthetic pose generator: geometry, visibility, determinism, COCO."""
 import hashlib
 import json
+import os
 import os.path as osp
 
 import numpy as np
@@ -116,6 +117,37 @@ def test_same_seed_same_bytes_other_seed_other_data(tmp_path):
 
     assert digest(tmp_path / 'a', 7) == digest(tmp_path / 'b', 7)
     assert digest(tmp_path / 'a', 7) != digest(tmp_path / 'c', 8)
+
+
+def _split_bytes(out) -> dict:
+    """Every file of a generated folder by its relative path."""
+    return {osp.relpath(osp.join(d, f), out): open(osp.join(d, f),
+                                                   'rb').read()
+            for d, _, files in os.walk(out) for f in files}
+
+
+def test_shards_make_the_same_data_with_any_number_of_workers(tmp_path):
+    """Shards are their own random streams, so rendering them in parallel
+    gives the bytes of rendering them one after another; the annotations
+    number images and persons across the shards."""
+    one = tmp_path / 'one'
+    two = tmp_path / 'two'
+    generate_split(str(one), 'train', 6, 5, 96, 80, shards=3)
+    path = generate_split(str(two), 'train', 6, 5, 96, 80, shards=3,
+                          workers=2)
+    assert _split_bytes(one) == _split_bytes(two)
+    data = json.load(open(path))
+    assert [i['id'] for i in data['images']] == list(range(1, 7))
+    assert [a['id'] for a in data['annotations']] == list(
+        range(1, len(data['annotations']) + 1))
+    assert {a['image_id'] for a in data['annotations']} <= set(range(1, 7))
+    generate_split(str(tmp_path / 'single'), 'train', 6, 5, 96, 80)
+    assert _split_bytes(one) != _split_bytes(tmp_path / 'single')
+
+
+def test_more_shards_than_images_names_the_value(tmp_path):
+    with pytest.raises(ValueError, match='shards=4'):
+        generate_split(str(tmp_path), 'train', 3, shards=4)
 
 
 def test_train_and_val_never_share_an_image(tmp_path):

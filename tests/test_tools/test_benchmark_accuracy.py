@@ -13,6 +13,7 @@ import os
 import os.path as osp
 import sys
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmpose.apis import init_model
@@ -110,9 +111,11 @@ def test_learning_curve_of_the_warm_start(ci_benchmark):
 
 def test_a_stopped_training_resumes(tmp_path):
     """``--stop-after`` ends after a stage; a training stopped after a
-    checkpoint (here: a first run of 1 of the 2 epochs) resumes from it
-    with mmengine's ``--resume`` and keeps the stopped run's log."""
-    from mmpose_patchsel.analysis import train_with_mim
+    checkpoint (here: a first run of 1 of the 2 epochs, with ``mim``)
+    resumes from it with mmengine's ``--resume`` and keeps the stopped
+    run's log; the resumed run uses mmpose's own ``tools/train.py`` (the
+    launcher of a machine without openmim)."""
+    from mmpose_patchsel.analysis import train_in_child
     exp = accuracy.Experiment(str(tmp_path), dict(accuracy.PRESETS['ci'],
                                                   num_train=2, num_val=1),
                               0)
@@ -122,8 +125,8 @@ def test_a_stopped_training_resumes(tmp_path):
     os.makedirs(run)
     first = copy.deepcopy(cfg)
     first.train_cfg.max_epochs = 1  # "stopped" after epoch 1
-    train_with_mim(first, str(run), cwd=accuracy.PROJECT)
-    train_with_mim(cfg, str(run), cwd=accuracy.PROJECT)
+    train_in_child(first, str(run), cwd=accuracy.PROJECT)
+    train_in_child(cfg, str(run), cwd=accuracy.PROJECT, mim=False)
     assert 'resumed epoch: 1' in (run / 'train.log').read_text()
     assert (run / 'epoch_2.pth').is_file()
     assert (run / 'train.log.stopped').is_file()
@@ -160,3 +163,64 @@ def test_a_second_evaluation_reads_the_cache(ci_benchmark, tmp_path):
     no_flip.model.test_cfg.flip_test = False
     other = accuracy.evaluate(no_flip, ckpt, cache_dir=str(cache))
     assert other.AP >= 0 and len(list(cache.iterdir())) == 2
+
+
+def gpu_experiment(tmp_path) -> 'accuracy.Experiment':
+    """The gpu preset on two generated images (its configs need the
+    data's person count)."""
+    small = dict(accuracy.PRESETS['gpu'], **dict(accuracy.DRY_RUN,
+                                                 num_train=2, num_val=1))
+    accuracy.make_data(accuracy.Experiment(str(tmp_path), small, 0))
+    return accuracy.Experiment(str(tmp_path), accuracy.PRESETS['gpu'], 0)
+
+
+def test_gpu_preset_trains_a_vit_s_in_bfloat16(tmp_path):
+    """The gpu preset's configs: its ViT-S with a matching head and layer
+    decay, its batch and workers, bfloat16 autocast; the guide keeps its
+    LiteHRNet; the cost points and the joint tokens' keep rate exist for
+    12 layers."""
+    exp = gpu_experiment(tmp_path)
+    preset = accuracy.PRESETS['gpu']
+    vit = preset['vit']
+    for name in (accuracy.WARM_START, accuracy.METHODS[accuracy.FULL],
+                 accuracy.METHODS[accuracy.JOINT_TOKENS]):
+        cfg = exp.config(name, 2)
+        assert cfg.model.backbone.arch == vit, name
+        assert cfg.optim_wrapper.paramwise_cfg.num_layers == 12, name
+        assert cfg.optim_wrapper.type == 'AmpOptimWrapper', name
+        assert cfg.optim_wrapper.dtype == 'bfloat16', name
+        assert cfg.train_dataloader.batch_size == preset['batch_size'], name
+        assert cfg.val_dataloader.num_workers == preset['num_workers'], name
+    model = init_model(exp.config(accuracy.WARM_START, 2), device='cpu')
+    assert len(model.backbone.layers) == 12
+    with torch.no_grad():
+        heatmaps = model(torch.zeros(1, 3, 256, 192), mode='tensor')
+    assert heatmaps.shape == (1, 17, 64, 48)
+    guide = exp.config(accuracy.GUIDE, 2)
+    assert guide.model.backbone.type == 'LiteHRNet'
+    assert guide.train_dataloader.batch_size == preset['batch_size']
+    flops = accuracy.selection_flops(exp)
+    accuracy.set_budgets(exp, flops)
+    assert exp.budgets['half'] < exp.budgets['paper'] < 192
+    assert 0 < exp.keep_rate < 1
+
+
+@pytest.mark.skipif(torch.cuda.is_available(),
+                    reason='this machine has CUDA: the gpu preset may run')
+def test_gpu_preset_without_cuda_says_how_to_dry_run():
+    gpu = accuracy.PRESETS['gpu']
+    with pytest.raises(SystemExit, match='--dry-run'):
+        accuracy.check_device('gpu', gpu)
+    with pytest.raises(SystemExit, match='amp'):
+        accuracy.check_device('gpu', dict(gpu, device='cpu'))
+    accuracy.check_device('gpu', dict(gpu, **accuracy.DRY_RUN))
+
+
+def test_gpu_results_say_where_they_were_timed(ci_benchmark):
+    _, results = ci_benchmark
+    meta = dict(results['meta'], timed_on='GPU', device='NVIDIA H200',
+                vit=accuracy.PRESETS['gpu']['vit'])
+    table = accuracy.markdown(dict(results, meta=meta))
+    assert '| GPU speed-up |' in table and 'CPU' not in table
+    assert 'ViT 384-dim x 12 layers' in table
+    assert 'on the GPU (NVIDIA H200)' in table
