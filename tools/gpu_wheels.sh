@@ -62,20 +62,25 @@ cmd=${1:-}; dir=${2:-.gpu_wheels}
 
 download() {
   mkdir -p "$dir/wheels" "$dir/sdist"
-  local specs=() entry
+  local specs=() entry root python
+  root=$(cd "$(dirname "$0")/.." && pwd)
+  # pip prepares the sdist's metadata by running xtcocotools' setup.py,
+  # which imports numpy: the project's venv has it (PYTHON overrides).
+  python=${PYTHON:-$root/.venv/bin/python}
+  [ -x "$python" ] || python=python
   for entry in "${PURE[@]}"; do specs+=("${entry#*=}"); done
-  python -m pip download --no-deps --only-binary=:all: \
+  "$python" -m pip download --no-deps --only-binary=:all: \
     --python-version "$PY_VERSION" --platform "$PLATFORM" \
     --implementation cp -d "$dir/wheels" "${specs[@]}"
   specs=()
   for entry in "${BINARY[@]}"; do specs+=("${entry#*=}"); done
-  python -m pip download --no-deps --only-binary=:all: \
+  "$python" -m pip download --no-deps --only-binary=:all: \
     --python-version "$PY_VERSION" --platform "$PLATFORM" \
     --implementation cp -d "$dir/wheels" "${specs[@]}"
-  python -m pip download --no-deps --no-binary=:all: --no-build-isolation \
+  "$python" -m pip download --no-deps --no-binary=:all: --no-build-isolation \
     -d "$dir/sdist" "$XTCOCOTOOLS"
   local coco
-  coco=$(cd "$(dirname "$0")/.." && pwd)/../shared/data/mmpose_testdata/coco
+  coco=$root/../shared/data/mmpose_testdata/coco
   if [ -d "$coco" ]; then rm -rf "$dir/coco"; cp -r "$coco" "$dir/coco"; fi
   printf '%s\n' "${PURE[@]}" "${BINARY[@]}" > "$dir/modules.txt"
   du -sh "$dir"
