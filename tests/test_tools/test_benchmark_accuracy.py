@@ -207,7 +207,7 @@ def test_gpu_preset_trains_a_vit_s_in_bfloat16(tmp_path):
 
 @pytest.mark.skipif(torch.cuda.is_available(),
                     reason='this machine has CUDA: the gpu preset may run')
-def test_gpu_preset_without_cuda_says_how_to_dry_run():
+def test_gpu_preset_on_a_machine_without_a_gpu_says_how_to_dry_run():
     gpu = accuracy.PRESETS['gpu']
     with pytest.raises(SystemExit, match='--dry-run'):
         accuracy.check_device('gpu', gpu)
