@@ -11,9 +11,11 @@
 # download: pure-Python wheels of mmengine, mmcv-lite (mmcv without its
 # compiled ops: PatchSelViT, the estimator and the transforms need none) and
 # mmpose, their small pure-Python dependencies, xtcocotools' source archive
-# (no cp312 wheel exists), cp312 manylinux wheels of the compiled
-# dependencies, and a copy of mmpose's COCO test images for the training
-# run. .gpu_wheels/ is git-ignored.
+# (no cp312 wheel exists) and a copy of mmpose's COCO test images for the
+# training run: about 5 MB. The compiled dependencies (numpy, scipy,
+# matplotlib, pyyaml, opencv) are in the GPU machine's image
+# (../shared/GPU.md); install stops at its import check if one is not.
+# .gpu_wheels/ is git-ignored.
 # install: installs into DIR/site, offline and without dependency
 # resolution, only what the machine's python3 cannot import already;
 # xtcocotools is built there (needs a C compiler, Cython and numpy).
@@ -26,6 +28,7 @@ PURE=(
   mmengine=mmengine==0.10.7
   mmcv=mmcv-lite==2.1.0
   mmpose=mmpose==1.3.2
+  mmdet=mmdet==3.3.0
   json_tricks=json-tricks
   munkres=munkres
   addict=addict
@@ -45,17 +48,6 @@ PURE=(
   pluggy=pluggy
   iniconfig=iniconfig
 )
-# compiled, cp312 wheels (often preinstalled; installed only when missing).
-# Not pillow: torchvision needs it, so it is there. scipy is 35 MB of the
-# ~58 MB; mmpose's transforms import it.
-BINARY=(
-  yaml=pyyaml
-  matplotlib=matplotlib
-  kiwisolver=kiwisolver
-  contourpy=contourpy
-  fontTools=fonttools
-  scipy=scipy
-)
 XTCOCOTOOLS=xtcocotools==1.14.3
 
 cmd=${1:-}; dir=${2:-.gpu_wheels}
@@ -72,17 +64,12 @@ download() {
   "$python" -m pip download --no-deps --only-binary=:all: \
     --python-version "$PY_VERSION" --platform "$PLATFORM" \
     --implementation cp -d "$dir/wheels" "${specs[@]}"
-  specs=()
-  for entry in "${BINARY[@]}"; do specs+=("${entry#*=}"); done
-  "$python" -m pip download --no-deps --only-binary=:all: \
-    --python-version "$PY_VERSION" --platform "$PLATFORM" \
-    --implementation cp -d "$dir/wheels" "${specs[@]}"
   "$python" -m pip download --no-deps --no-binary=:all: --no-build-isolation \
     -d "$dir/sdist" "$XTCOCOTOOLS"
   local coco
   coco=$root/../shared/data/mmpose_testdata/coco
   if [ -d "$coco" ]; then rm -rf "$dir/coco"; cp -r "$coco" "$dir/coco"; fi
-  printf '%s\n' "${PURE[@]}" "${BINARY[@]}" > "$dir/modules.txt"
+  printf '%s\n' "${PURE[@]}" > "$dir/modules.txt"
   du -sh "$dir"
 }
 
@@ -102,13 +89,32 @@ install() {
     echo "[gpu_wheels] $module: installing $(basename "$wheel")"
     "$python" -m pip install --no-index --no-deps --target "$site" "$wheel" -q
   done < "$dir/modules.txt"
+  # mmcv-lite has no compiled ops, but mmpose 1.3.2 imports two at module
+  # level (MultiScaleDeformableAttention for ED-Pose; RTMO imports mmdet):
+  # a stand-in extension lets the imports succeed, and calling any op
+  # raises. ViTPose, LiteHRNet and PatchSelViT call none.
+  if ! PYTHONPATH="$site" "$python" -c "import mmcv.ops" 2>/dev/null; then
+    echo "[gpu_wheels] mmcv.ops: stand-in for the missing compiled ops"
+    cat > "$site/mmcv/_ext.py" <<'PY'
+"""Stand-in for mmcv's compiled ops (tools/gpu_wheels.sh, mmcv-lite)."""
+
+
+def __getattr__(name):
+    def missing(*args, **kwargs):
+        raise RuntimeError(f'mmcv op {name!r} is not compiled: this is '
+                           'mmcv-lite (tools/gpu_wheels.sh)')
+    return missing
+PY
+  fi
   if ! PYTHONPATH="$site" "$python" -c "import xtcocotools" 2>/dev/null; then
     echo "[gpu_wheels] xtcocotools: building from source"
     "$python" -m pip install --no-index --no-deps --no-build-isolation \
       --target "$site" "$dir"/sdist/xtcocotools-*.tar.gz -q
   fi
   PYTHONPATH="$site" "$python" -c \
-    "import mmengine, mmcv, mmpose, xtcocotools; print('[gpu_wheels] ok:', \
+    "import scipy, matplotlib, yaml, cv2, mmengine, mmcv, mmpose.models
+import xtcocotools
+print('[gpu_wheels] ok:', \
 mmengine.__version__, mmcv.__version__, mmpose.__version__)"
 }
 
