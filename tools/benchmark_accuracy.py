@@ -52,10 +52,12 @@ from mmpose.apis import init_model
 
 from mmpose_patchsel.analysis import (SelectionFlops, StageTimer,
                                       evaluate_checkpoint, evaluation_key,
-                                      guide_flops, kept_tokens, loader_batches,
-                                      median_times, pruned_flops, run_logged,
-                                      selection_recall_counts,
-                                      train_unless_cached, train_in_child)
+                                      guide_flops, kept_tokens,
+                                      last_checkpoint, loader_batches,
+                                      median_times, pruned_flops, run_jobs,
+                                      run_logged, run_training,
+                                      selection_recall_counts, train_command,
+                                      train_unless_cached)
 from mmpose_patchsel.synthetic import DESCRIPTION
 
 PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
@@ -88,19 +90,23 @@ PRESETS = {
                 warm_epochs=20, curve_every=4, ft_epochs=2, seeds=(0, 1, 2),
                 sweep_k=(48, 160), sweep_rate=(0.2, 0.5, 0.7),
                 time_batches=2, repeats=3, eval_split='val'),
-    # One large GPU, <= 8 min (an estimate: not yet run on one): a
-    # ViT-S-size model (384 dims, 12 layers, 6 heads), ~2.7x the train
-    # persons in 16 random streams rendered at once, batches of 64 in
-    # bfloat16, 40 warm-start epochs; trained by mmpose's tools/train.py
-    # (the offline GPU machine has no openmim; tools/gpu_wheels.sh).
+    # One large GPU: a ViT-S-size model (384 dims, 12 layers, 6 heads),
+    # ~2.7x the train persons in 16 random streams rendered at once,
+    # batches of 64 under float16 autocast, 40 warm-start epochs;
+    # trainings 4 at a time (the guide beside the warm start), each by
+    # mmpose's tools/train.py (the offline GPU machine has no openmim;
+    # tools/gpu_wheels.sh). Meant for <= 8 min; on an H200 with 16 host
+    # cores it is host-bound, about 30 min (measured: 25 s per warm-start
+    # epoch; README).
     'gpu': dict(num_train=4000, num_val=800, clutter=0.3, shards=16,
                 guide_epochs=10, warm_epochs=40, curve_every=5, ft_epochs=2,
                 seeds=(0, 1, 2), vit=dict(embed_dims=384, num_layers=12,
                                           num_heads=6,
                                           feedforward_channels=1536),
-                batch_size=64, num_workers=12, amp=True, device='cuda',
-                mim=False, sweep_k=(48, 160), sweep_rate=(0.2, 0.5, 0.7),
-                time_batches=10, repeats=5, eval_split='val'),
+                batch_size=64, num_workers=8, amp=True, device='cuda',
+                mim=False, parallel=4, sweep_k=(48, 160),
+                sweep_rate=(0.2, 0.5, 0.7), time_batches=10, repeats=5,
+                eval_split='val'),
     # The test suite's version: the same code path in minutes, on 6
     # images evaluated on themselves. Nothing learns held-out poses that
     # fast; the test checks every stage runs, is scored, and that training
@@ -283,6 +289,11 @@ def parse_args():
     parser.add_argument('--table', metavar='RESULTS_JSON',
                         help='only print the markdown table of a results '
                         'file, as the README has it')
+    parser.add_argument('--figures', metavar='PREFIX',
+                        help='with --table: also draw its figures, '
+                        'PREFIX_ap_vs_gflops.png and '
+                        'PREFIX_learning_curve.png (the README\'s: '
+                        'docs/accuracy_synthetic[_gpu])')
     return parser.parse_args()
 
 
@@ -363,8 +374,8 @@ class Experiment:
 
     def scale(self, cfg: Config) -> None:
         """The preset's model and loader sizes in ``cfg``: its ``vit``
-        (the ViT configs), ``batch_size`` and ``num_workers`` (train
-        loader), and bfloat16 autocast with ``amp``."""
+        (the ViT configs), ``batch_size`` (train loader), ``num_workers``
+        (every loader), and float16 autocast with ``amp``."""
         p = self.preset
         if 'vit' in p and 'ViT' in cfg.model.backbone.type:
             cfg.model.backbone.arch = dict(p['vit'])
@@ -378,21 +389,40 @@ class Experiment:
                            'test_dataloader'):
                 cfg[loader].num_workers = p['num_workers']
         if p.get('amp'):  # mmengine's AmpOptimWrapper needs CUDA
+            # float16, as `mim train --amp`: under bfloat16 the guide (a
+            # plain mmpose TopdownPoseEstimator) fails in HeatmapHead.loss,
+            # whose training accuracy calls .numpy() on bfloat16 heatmaps
+            # (seen on an H200).
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.dtype = 'bfloat16'
+            cfg.optim_wrapper.dtype = 'float16'
             cfg.env_cfg.cudnn_benchmark = True
 
-    def train(self, cfg: Config, folder: str) -> str:
-        """``mim train`` (mmpose's ``tools/train.py`` for a preset with
-        ``mim=False``) into ``work_dir/folder`` unless done: the last
-        checkpoint."""
-        launch = partial(train_in_child, cwd=PROJECT,
-                         mim=self.preset.get('mim', True))
-        return train_unless_cached(cfg, self.path(folder), launch,
-                                   self.note)
+    def train(self, trainings: Dict[str, Tuple[Config, str]]) -> Dict[
+            str, str]:
+        """Each named ``(config, folder)`` trained into ``work_dir/folder``
+        unless done, as a stage of that name, the preset's ``parallel`` at
+        a time: the last checkpoints by name. ``mim train`` (mmpose's
+        ``tools/train.py`` for a preset with ``mim=False``) in a child
+        process; its command, and so its config file, is made here, in
+        this thread."""
+        jobs = {}
+        for name, (cfg, folder) in trainings.items():
+            work_dir = self.path(folder)
+            launch = None  # cached: not called
+            if not osp.isfile(last_checkpoint(cfg, work_dir)):
+                launch = partial(run_command, train_command(
+                    cfg, work_dir, self.preset.get('mim', True)))
+            jobs[name] = partial(train_unless_cached, cfg, work_dir, launch,
+                                 self.note)
+        return run_jobs(jobs, self.preset.get('parallel', 1), self.stage)
 
     def seeds_of(self, all_seeds: bool) -> Tuple[int, ...]:
         return self.seeds if all_seeds else self.seeds[:1]
+
+
+def run_command(cmd: List[str], _: Config, work_dir: str) -> None:
+    """Trainer of ``train_unless_cached`` for a prepared command."""
+    run_training(cmd, work_dir, PROJECT)
 
 
 def set_selection(cfg: Config, splits: Tuple[str, ...] = ('val', 'test'),
@@ -595,11 +625,14 @@ def make_data(exp: Experiment) -> None:
         json.dump(stamp, f)
 
 
-def train_guide(exp: Experiment) -> Tuple[Trained, Evaluation]:
-    """Train the guide, score it, dump its predictions."""
+def guide_config(exp: Experiment) -> Config:
     p = exp.preset
-    cfg = exp.config(GUIDE, p.get('guide_epochs', p['warm_epochs']))
-    ckpt = exp.train(cfg, 'guide')
+    return exp.config(GUIDE, p.get('guide_epochs', p['warm_epochs']))
+
+
+def score_guide(exp: Experiment, cfg: Config,
+                ckpt: str) -> Tuple[Trained, Evaluation]:
+    """Score the trained guide, dump its predictions."""
     result = evaluate(cfg, ckpt, cache_dir=exp.evaluations,
                       device=exp.device)
     exp.note(f'guide AP {result.AP:.3f} AR {result.AR:.3f}')
@@ -613,14 +646,24 @@ def train_guide(exp: Experiment) -> Tuple[Trained, Evaluation]:
     return Trained(cfg, ckpt), result
 
 
-def warm_start(exp: Experiment) -> str:
-    """The full model from scratch: every fine-tune starts from it."""
+def warm_start_config(exp: Experiment) -> Config:
+    """The full model from scratch: every fine-tune starts from it; scored
+    every ``curve_every`` epochs (the learning curve), else at the end."""
     p = exp.preset
-    # Scored every curve_every epochs (the learning curve), else at the end.
-    return exp.train(
-        exp.config(WARM_START, p['warm_epochs'],
-                   val_every=p.get('curve_every', p['warm_epochs'])),
-        'warm_start')
+    return exp.config(WARM_START, p['warm_epochs'],
+                      val_every=p.get('curve_every', p['warm_epochs']))
+
+
+def train_guide(exp: Experiment) -> Tuple[Trained, Evaluation]:
+    """The guide trained (unless cached), scored and dumped."""
+    cfg = guide_config(exp)
+    return score_guide(exp, cfg, exp.train({'guide': (cfg, 'guide')})['guide'])
+
+
+def warm_start(exp: Experiment) -> str:
+    """The warm start trained unless cached: its checkpoint."""
+    cfg = warm_start_config(exp)
+    return exp.train({'warm start': (cfg, 'warm_start')})['warm start']
 
 
 def selection_flops(exp: Experiment) -> SelectionFlops:
@@ -647,8 +690,8 @@ def set_budgets(exp: Experiment, flops: SelectionFlops) -> None:
              f'({cost["flops"] / full:.0%} of the full GFLOPs)')
 
 
-def fine_tune(exp: Experiment, method: str, warm: str, seed: int = 0,
-              budget: Optional[str] = None) -> Trained:
+def fine_tune_config(exp: Experiment, method: str, warm: str, seed: int = 0,
+                     budget: Optional[str] = None) -> Config:
     """``method``'s fine-tune from ``warm`` with training seed ``seed``,
     at the cost point ``budget`` (train and test selection keep
     ``exp.budgets[budget]`` tokens) if given."""
@@ -660,8 +703,15 @@ def fine_tune(exp: Experiment, method: str, warm: str, seed: int = 0,
     if budget is not None:
         cfg = set_selection(cfg, ('train', 'val', 'test'),
                             num_keep=exp.budgets[budget])
-    key = Training(method, budget).key
-    return Trained(cfg, exp.train(cfg, folder_of(key, seed)))
+    return cfg
+
+
+def fine_tune(exp: Experiment, method: str, warm: str, seed: int = 0,
+              budget: Optional[str] = None) -> Trained:
+    """One fine-tune (:func:`fine_tune_config`) trained unless cached."""
+    cfg = fine_tune_config(exp, method, warm, seed, budget)
+    folder = folder_of(Training(method, budget).key, seed)
+    return Trained(cfg, exp.train({folder: (cfg, folder)})[folder])
 
 
 def setting_of(trained: Trained, result: Evaluation) -> str:
@@ -934,11 +984,20 @@ def plot_curve(curve: List[dict], path: str, meta: dict,
     plt.close(fig)
 
 
+def draw_figures(results: dict, prefix: str) -> None:
+    """``<prefix>ap_vs_gflops.png`` (rows and sweeps) and
+    ``<prefix>learning_curve.png`` (the warm start's scores)."""
+    plot(results, f'{prefix}ap_vs_gflops.png')
+    if results['learning_curve']:
+        plot_curve(results['learning_curve'], f'{prefix}learning_curve.png',
+                   results['meta'],
+                   next(r for r in results['rows'] if r['name'] == FULL))
+
+
 def write_results(exp: Experiment, results: dict,
                   copy_to: Optional[str] = None) -> str:
     """``results.md``, ``results.json`` (also at ``copy_to``) and the
-    plots: ``ap_vs_gflops.png`` (rows and sweeps), ``learning_curve.png``
-    (the warm start's scores)."""
+    figures (:func:`draw_figures`)."""
     table = markdown(results)
     with open(exp.path('results.md'), 'w') as f:
         f.write(table + '\n')
@@ -946,11 +1005,7 @@ def write_results(exp: Experiment, results: dict,
         os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
         with open(path, 'w') as f:
             json.dump(results, f, indent=1)
-    plot(results, exp.path('ap_vs_gflops.png'))
-    if results['learning_curve']:
-        plot_curve(results['learning_curve'], exp.path('learning_curve.png'),
-                   results['meta'],
-                   next(r for r in results['rows'] if r['name'] == FULL))
+    draw_figures(results, exp.path(''))
     return table
 
 
@@ -985,7 +1040,10 @@ def main():
     args = parse_args()
     if args.table:
         with open(args.table) as f:
-            print(markdown(json.load(f)))
+            results = json.load(f)
+        print(markdown(results))
+        if args.figures:
+            draw_figures(results, args.figures + '_')
         return
     preset = dict(PRESETS[args.preset], **(DRY_RUN if args.dry_run else {}))
     for key in ('warm_epochs', 'ft_epochs', 'num_train', 'num_val',
@@ -1000,28 +1058,38 @@ def main():
     stage = exp.stage
     total_start = time.perf_counter()
 
+    parallel = preset.get('parallel', 1)  # trainings at a time
+
     with stage('1 synthetic data'):
         make_data(exp)
     if args.stop_after == 'data':
         return
-    with stage('2 guide: train, evaluate, dump'):
-        guide, guide_result = train_guide(exp)
+    # The guide and the warm start train side by side when parallel > 1.
+    guide_stage = '2 guide: train'
+    warm_stage = '3 warm start: the full model from scratch'
+    guide_cfg = guide_config(exp)
+    trainings = {guide_stage: (guide_cfg, 'guide')}
+    if args.stop_after != 'guide':
+        trainings[warm_stage] = (warm_start_config(exp), 'warm_start')
+    done = exp.train(trainings)
+    with stage('2 guide: evaluate, dump'):
+        guide, guide_result = score_guide(exp, guide_cfg, done[guide_stage])
     if args.stop_after == 'guide':
         return
-    with stage('3 warm start: the full model from scratch'):
-        warm = warm_start(exp)
+    warm = done[warm_stage]
     if args.stop_after == 'warm_start':
         return
     flops = selection_flops(exp)
     set_budgets(exp, flops)
-    trained = {}
-    for seed in exp.seeds:
-        for job in TRAININGS:
-            if seed not in exp.seeds_of(job.all_seeds):
-                continue
-            with stage(f'4 fine-tune {job.key}, seed {seed}'):
-                trained[(job.key, seed)] = fine_tune(exp, job.method, warm,
-                                                     seed, job.budget)
+    configs = {(job.key, seed): fine_tune_config(exp, job.method, warm, seed,
+                                                 job.budget)
+               for seed in exp.seeds for job in TRAININGS
+               if seed in exp.seeds_of(job.all_seeds)}
+    names = {run: f'4 fine-tune {run[0]}, seed {run[1]}' for run in configs}
+    done = exp.train({names[run]: (cfg, folder_of(*run))
+                      for run, cfg in configs.items()})
+    trained = {run: Trained(cfg, done[names[run]])
+               for run, cfg in configs.items()}
     if args.stop_after == 'fine_tune':
         return
     with stage('5 evaluate the methods'):
@@ -1032,39 +1100,43 @@ def main():
             AP=guide_result.AP, AR=guide_result.AR,
             **time_rows(exp, rows, models, trained, guide,
                         guide_result.model))
-    sweeps = {}
-    if not args.no_sweep:
-        with stage('7 budget sweep'):
-            sweeps = sweep(exp, trained, flops)
     full_cfg = exp.config(METHODS[FULL], 1)
     batch = full_cfg.train_dataloader.batch_size
     iters_per_epoch = -(-exp.persons('train') // batch)
     curve = learning_curve(exp.path('warm_start'), iters_per_epoch)
-    meta = dict(data=DESCRIPTION, synthetic=True, preset=args.preset,
-                seed=args.seed, seeds=list(exp.seeds),
-                clutter=preset['clutter'],
-                guide_epochs=preset.get('guide_epochs',
-                                        preset['warm_epochs']),
-                warm_epochs=preset['warm_epochs'],
-                ft_epochs=preset['ft_epochs'], eval_split=exp.eval_split,
-                persons_eval=exp.persons(exp.eval_split),
-                persons_train=exp.persons('train'), budgets=exp.budgets,
-                cost_targets=COST_TARGETS,
-                joint_token_cost=JOINT_TOKEN_COST,
-                joint_token_keep_rate=exp.keep_rate,
-                device=device_label(exp.device), timed_on=timed_on,
-                vit=dict(full_cfg.model.backbone.arch), batch_size=batch,
-                stage_seconds=stage.times,
-                wall_seconds=time.perf_counter() - total_start)
-    results = dict(meta=meta, rows=[asdict(r) for r in rows.values()],
-                   guide=guide_info, learning_curve=curve,
-                   sweeps={k: [asdict(p) for p in v]
-                           for k, v in sweeps.items()})
-    table = write_results(exp, results, args.results)
+
+    def write(sweeps: Dict[str, List[Point]]) -> str:
+        """The results so far, written (the table and figures too)."""
+        meta = dict(
+            data=DESCRIPTION, synthetic=True, preset=args.preset,
+            seed=args.seed, seeds=list(exp.seeds), clutter=preset['clutter'],
+            guide_epochs=preset.get('guide_epochs', preset['warm_epochs']),
+            warm_epochs=preset['warm_epochs'], ft_epochs=preset['ft_epochs'],
+            eval_split=exp.eval_split,
+            persons_eval=exp.persons(exp.eval_split),
+            persons_train=exp.persons('train'), budgets=exp.budgets,
+            cost_targets=COST_TARGETS, joint_token_cost=JOINT_TOKEN_COST,
+            joint_token_keep_rate=exp.keep_rate,
+            device=device_label(exp.device), timed_on=timed_on,
+            vit=dict(full_cfg.model.backbone.arch), batch_size=batch,
+            parallel=parallel, stage_seconds=stage.times,
+            wall_seconds=time.perf_counter() - total_start)
+        results = dict(meta=meta, rows=[asdict(r) for r in rows.values()],
+                       guide=guide_info, learning_curve=curve,
+                       sweeps={k: [asdict(p) for p in v]
+                               for k, v in sweeps.items()})
+        return write_results(exp, results, args.results)
+
+    # Written before the sweep too: a run stopped in it keeps its table.
+    table = write({})
+    if not args.no_sweep:
+        with stage('7 budget sweep'):
+            sweeps = sweep(exp, trained, flops)
+        table = write(sweeps)
     print('\n' + table)
-    print(f'\n[accuracy] total wall time {meta["wall_seconds"] / 60:.1f} min '
-          f'-> {exp.work_dir}/results.md, results.json'
-          + ', ap_vs_gflops.png')
+    print(f'\n[accuracy] total wall time '
+          f'{(time.perf_counter() - total_start) / 60:.1f} min -> '
+          f'{exp.work_dir}/results.md, results.json, ap_vs_gflops.png')
 
 
 if __name__ == '__main__':

@@ -8,8 +8,9 @@ from .memory import peak_memory
 from .recall import (crop_keypoints, keypoint_cell_hits,
                      keypoint_cell_recall, selection_recall_counts)
 from .runs import (StageTimer, last_checkpoint, mmpose_train_script,
-                   output_to, run_logged, train_in_child,
-                   train_in_process, train_unless_cached)
+                   output_to, run_jobs, run_logged, run_training,
+                   train_command, train_in_child, train_in_process,
+                   train_unless_cached)
 from .timing import median_times, timed
 
 __all__ = [
@@ -18,7 +19,8 @@ __all__ = [
     'evaluate_checkpoint', 'evaluation_key', 'kept_tokens', 'loader_batches',
     'StageTimer',
     'last_checkpoint', 'output_to', 'run_logged', 'train_in_process',
-    'train_unless_cached', 'train_in_child', 'median_times', 'timed',
+    'train_unless_cached', 'train_in_child', 'train_command', 'run_training',
+    'run_jobs', 'median_times', 'timed',
     'keypoint_cell_hits', 'keypoint_cell_recall', 'selection_recall_counts',
     'peak_memory', 'mmpose_train_script', 'attention_keypoints',
     'cell_centres', 'crop_keypoints'

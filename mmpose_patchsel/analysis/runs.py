@@ -10,8 +10,10 @@ import os.path as osp
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional, TextIO
+from typing import (Any, Callable, Dict, Iterator, List, Optional,
+                    TextIO)
 
 import mmpose
 from mmengine.config import Config
@@ -36,12 +38,14 @@ class StageTimer:
         self.times: Dict[str, float] = {}
 
     def say(self, text: str) -> None:
-        print(f'[{self.prefix}] {text}', file=self.stream or sys.stdout,
-              flush=True)
+        # One write per line: stages may run side by side (run_jobs).
+        print(f'[{self.prefix}] {text}\n', end='',
+              file=self.stream or sys.stdout, flush=True)
 
     def note(self, text: str) -> None:
         """A line under the current stage."""
-        print(NOTE_INDENT + text, file=self.stream or sys.stdout, flush=True)
+        print(f'{NOTE_INDENT}{text}\n', end='',
+              file=self.stream or sys.stdout, flush=True)
 
     @contextlib.contextmanager
     def __call__(self, name: str) -> Iterator[None]:
@@ -85,13 +89,14 @@ def train_in_process(cfg: Config, work_dir: str) -> None:
     Runner.from_cfg(cfg).train()
 
 
-def train_in_child(cfg: Config, work_dir: str, cwd: Optional[str] = None,
-                   mim: bool = True) -> None:
-    """Train in a child process with ``mim train mmpose``, or with mmpose's
-    own ``tools/train.py`` for ``mim=False`` (a machine without openmim);
-    its config is ``work_dir/config.py``, its output ``work_dir/train.log``.
-    A run stopped after saving a checkpoint resumes from it (mmengine's
-    ``--resume``)."""
+def train_command(cfg: Config, work_dir: str, mim: bool = True) -> List[str]:
+    """The command that trains ``cfg`` into ``work_dir``: ``mim train
+    mmpose``, or mmpose's own ``tools/train.py`` for ``mim=False`` (a
+    machine without openmim); with mmengine's ``--resume`` after a run
+    stopped past a checkpoint. Dumps the config as ``work_dir/config.py``
+    (mmengine's ``Config`` is not thread-safe: build commands in one
+    thread, run them in any)."""
+    os.makedirs(work_dir, exist_ok=True)
     cfg_file = osp.join(work_dir, 'config.py')
     cfg.dump(cfg_file)
     if mim:
@@ -102,10 +107,24 @@ def train_in_child(cfg: Config, work_dir: str, cwd: Optional[str] = None,
     cmd += [cfg_file, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         cmd.append('--resume')
+    return cmd
+
+
+def run_training(cmd: List[str], work_dir: str,
+                 cwd: Optional[str] = None) -> None:
+    """Run a :func:`train_command`, its output to ``work_dir/train.log``
+    (a stopped run's log kept as ``train.log.stopped``)."""
     log = osp.join(work_dir, 'train.log')
-    if osp.isfile(log):  # keep the stopped run's log
+    if osp.isfile(log):
         os.replace(log, log + '.stopped')
     run_logged(cmd, log, cwd)
+
+
+def train_in_child(cfg: Config, work_dir: str, cwd: Optional[str] = None,
+                   mim: bool = True) -> None:
+    """Train in a child process (:func:`train_command`); its output goes
+    to ``work_dir/train.log``."""
+    run_training(train_command(cfg, work_dir, mim), work_dir, cwd)
 
 
 def last_checkpoint(cfg: Config, work_dir: str) -> str:
@@ -130,6 +149,28 @@ def train_unless_cached(
         raise FileNotFoundError(f'training {work_dir} left no {ckpt}')
     note(f'trained {cfg.train_cfg.max_epochs} epochs -> {ckpt}')
     return ckpt
+
+
+def run_jobs(jobs: Dict[str, Callable[[], Any]], parallel: int,
+             stage: StageTimer) -> Dict[str, Any]:
+    """Each job as a stage of its own name, ``parallel`` at a time, in
+    order: the results by name. Jobs that train wait on a child process,
+    so threads are enough (build their configs before: mmengine's
+    ``Config`` is not thread-safe). The first failure is raised, and the
+    jobs not started yet are dropped."""
+    def timed(name: str, job: Callable[[], Any]) -> Any:
+        with stage(name):
+            return job()
+
+    with ThreadPoolExecutor(max(1, parallel)) as pool:
+        futures = {name: pool.submit(timed, name, job)
+                   for name, job in jobs.items()}
+        try:
+            return {name: future.result()
+                    for name, future in futures.items()}
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
 
 
 @contextlib.contextmanager

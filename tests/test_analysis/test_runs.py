@@ -1,12 +1,15 @@
-"""Stage timer, train-unless-cached and the log redirection of the tools."""
+"""Stage timer, train-unless-cached, jobs side by side and the log
+redirection of the tools."""
 import io
 import os.path as osp
 import sys
+import threading
+from functools import partial
 
 import pytest
 from mmengine.config import Config
 
-from mmpose_patchsel.analysis import (StageTimer, output_to,
+from mmpose_patchsel.analysis import (StageTimer, output_to, run_jobs,
                                       train_unless_cached)
 
 
@@ -63,3 +66,26 @@ def test_output_to_sends_stdout_and_stderr_to_the_log(tmp_path, capsys):
     assert 'a result' not in text
     captured = capsys.readouterr()
     assert captured.out == 'a result\n' and captured.err == ''
+
+
+def test_jobs_run_side_by_side_and_a_failure_names_its_stage(capsys):
+    """``run_jobs``: with 2 at a time, two jobs that each wait for the
+    other both finish (one at a time would deadlock: the first times out);
+    results come back by name; a failing job raises and its stage says
+    FAILED."""
+    barrier = threading.Barrier(2, timeout=10)
+
+    def meet(value):
+        barrier.wait()
+        return value
+
+    stage = StageTimer('t')
+    done = run_jobs({'a': partial(meet, 1), 'b': partial(meet, 2)}, 2, stage)
+    assert done == {'a': 1, 'b': 2} and set(stage.times) == {'a', 'b'}
+
+    def fail():
+        raise ValueError('no checkpoint')
+
+    with pytest.raises(ValueError, match='no checkpoint'):
+        run_jobs({'ok': lambda: 0, 'bad': fail}, 1, stage)
+    assert '[t] FAILED at bad' in capsys.readouterr().out

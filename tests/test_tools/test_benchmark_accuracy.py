@@ -174,9 +174,9 @@ def gpu_experiment(tmp_path) -> 'accuracy.Experiment':
     return accuracy.Experiment(str(tmp_path), accuracy.PRESETS['gpu'], 0)
 
 
-def test_gpu_preset_trains_a_vit_s_in_bfloat16(tmp_path):
+def test_gpu_preset_trains_a_vit_s_in_float16(tmp_path):
     """The gpu preset's configs: its ViT-S with a matching head and layer
-    decay, its batch and workers, bfloat16 autocast; the guide keeps its
+    decay, its batch and workers, float16 autocast; the guide keeps its
     LiteHRNet; the cost points and the joint tokens' keep rate exist for
     12 layers."""
     exp = gpu_experiment(tmp_path)
@@ -188,7 +188,7 @@ def test_gpu_preset_trains_a_vit_s_in_bfloat16(tmp_path):
         assert cfg.model.backbone.arch == vit, name
         assert cfg.optim_wrapper.paramwise_cfg.num_layers == 12, name
         assert cfg.optim_wrapper.type == 'AmpOptimWrapper', name
-        assert cfg.optim_wrapper.dtype == 'bfloat16', name
+        assert cfg.optim_wrapper.dtype == 'float16', name
         assert cfg.train_dataloader.batch_size == preset['batch_size'], name
         assert cfg.val_dataloader.num_workers == preset['num_workers'], name
     model = init_model(exp.config(accuracy.WARM_START, 2), device='cpu')
@@ -224,3 +224,4 @@ def test_gpu_results_say_where_they_were_timed(ci_benchmark):
     assert '| GPU speed-up |' in table and 'CPU' not in table
     assert 'ViT 384-dim x 12 layers' in table
     assert 'on the GPU (NVIDIA H200)' in table
+
