@@ -1,4 +1,4 @@
-"""The README quotes results that a tool wrote: the accuracy table is the
+"""The README quotes results that a tool wrote: each accuracy table is the
 tool's own rendering of the committed results JSON."""
 import json
 import os.path as osp
@@ -11,22 +11,23 @@ sys.path.insert(0, osp.join(PROJECT, 'tools'))
 import benchmark_accuracy as accuracy  # noqa: E402
 
 
-def test_readme_table_is_the_committed_results():
-    """The README's accuracy table is ``--table`` of the committed
-    ``docs/results/accuracy_synthetic_cpu.json``, not typed by hand."""
-    path = osp.join(accuracy.PROJECT, 'docs', 'results',
-                    'accuracy_synthetic_cpu.json')
+@pytest.mark.parametrize('preset', ['cpu', 'gpu'])
+def test_readme_table_is_the_committed_results(preset):
+    """The README's accuracy table of ``preset`` is ``--table`` of the
+    committed ``docs/results/accuracy_synthetic_<preset>.json``, not typed
+    by hand."""
+    name = f'accuracy_synthetic_{preset}'
+    path = osp.join(accuracy.PROJECT, 'docs', 'results', f'{name}.json')
     if not osp.isfile(path):
-        pytest.skip('no docs/results/accuracy_synthetic_cpu.json yet: the '
-                    'README quotes no --preset cpu table')
+        pytest.skip(f'no docs/results/{name}.json yet: the README quotes '
+                    f'no --preset {preset} table')
     with open(path) as f:
         results = json.load(f)
     with open(osp.join(accuracy.PROJECT, 'README.md')) as f:
         readme = f.read()
-    begin, end = ('<!-- accuracy_synthetic_cpu table -->',
-                  '<!-- /accuracy_synthetic_cpu table -->')
+    begin, end = f'<!-- {name} table -->', f'<!-- /{name} table -->'
     assert begin in readme and end in readme
     table = readme.split(begin)[1].split(end)[0]
     assert table.strip() == accuracy.markdown(results)
-    assert results['meta']['preset'] == 'cpu'
+    assert results['meta']['preset'] == preset
     assert len(results['meta']['seeds']) >= 3
