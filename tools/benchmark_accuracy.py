@@ -626,6 +626,7 @@ def make_data(exp: Experiment) -> None:
 
 
 def guide_config(exp: Experiment) -> Config:
+    """The guide (LiteHRNet-18 at 128x96) on this run's data."""
     p = exp.preset
     return exp.config(GUIDE, p.get('guide_epochs', p['warm_epochs']))
 
