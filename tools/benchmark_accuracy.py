@@ -268,10 +268,13 @@ def parse_args():
     parser.add_argument('--preset', choices=sorted(PRESETS), default='cpu')
     parser.add_argument('--seed', type=int, default=0,
                         help='of the data and the warm start')
+    parser.add_argument('--guide-epochs', type=int, help='override')
     parser.add_argument('--warm-epochs', type=int, help='override')
     parser.add_argument('--ft-epochs', type=int, help='override')
     parser.add_argument('--num-train', type=int, help='images; override')
     parser.add_argument('--num-val', type=int, help='images; override')
+    parser.add_argument('--parallel', type=int,
+                        help='trainings at a time; override')
     parser.add_argument('--device', help='where to evaluate and time '
                         '(training: mmengine picks the GPU when there is '
                         'one); default: the preset\'s (cpu; gpu: cuda)')
@@ -1047,8 +1050,8 @@ def main():
             draw_figures(results, args.figures + '_')
         return
     preset = dict(PRESETS[args.preset], **(DRY_RUN if args.dry_run else {}))
-    for key in ('warm_epochs', 'ft_epochs', 'num_train', 'num_val',
-                'device'):
+    for key in ('guide_epochs', 'warm_epochs', 'ft_epochs', 'num_train',
+                'num_val', 'parallel', 'device'):
         if getattr(args, key) is not None:
             preset[key] = getattr(args, key)
     check_device(args.preset, preset)
