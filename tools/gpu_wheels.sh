@@ -12,7 +12,7 @@
 # compiled ops: PatchSelViT, the estimator and the transforms need none) and
 # mmpose, their small pure-Python dependencies, xtcocotools' source archive
 # (no cp312 wheel exists) and a copy of mmpose's COCO test images for the
-# training run: about 5 MB. The compiled dependencies (numpy, scipy,
+# training run: about 9 MB. The compiled dependencies (numpy, scipy,
 # matplotlib, pyyaml, opencv) are in the GPU machine's image
 # (../shared/GPU.md); install stops at its import check if one is not.
 # .gpu_wheels/ is git-ignored.
@@ -89,10 +89,11 @@ install() {
     echo "[gpu_wheels] $module: installing $(basename "$wheel")"
     "$python" -m pip install --no-index --no-deps --target "$site" "$wheel" -q
   done < "$dir/modules.txt"
-  # mmcv-lite has no compiled ops, but mmpose 1.3.2 imports two at module
-  # level (MultiScaleDeformableAttention for ED-Pose; RTMO imports mmdet):
-  # a stand-in extension lets the imports succeed, and calling any op
-  # raises. ViTPose, LiteHRNet and PatchSelViT call none.
+  # mmcv-lite has no compiled ops, but mmpose 1.3.2 imports one at module
+  # level (MultiScaleDeformableAttention, for ED-Pose): a stand-in
+  # extension lets the import succeed, and calling any op raises. ViTPose,
+  # LiteHRNet and PatchSelViT call none. (mmdet is in PURE because RTMO's
+  # head imports mmdet.utils.)
   if ! PYTHONPATH="$site" "$python" -c "import mmcv.ops" 2>/dev/null; then
     echo "[gpu_wheels] mmcv.ops: stand-in for the missing compiled ops"
     cat > "$site/mmcv/_ext.py" <<'PY'

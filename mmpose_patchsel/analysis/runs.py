@@ -12,8 +12,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import (Any, Callable, Dict, Iterator, List, Optional,
-                    TextIO)
+from typing import Any, Callable, Dict, Iterator, List, Optional, TextIO
 
 import mmpose
 from mmengine.config import Config

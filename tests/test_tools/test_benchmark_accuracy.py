@@ -224,4 +224,3 @@ def test_gpu_results_say_where_they_were_timed(ci_benchmark):
     assert '| GPU speed-up |' in table and 'CPU' not in table
     assert 'ViT 384-dim x 12 layers' in table
     assert 'on the GPU (NVIDIA H200)' in table
-
