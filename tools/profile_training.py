@@ -1,0 +1,172 @@
+"""Where a training iteration's time goes: loader, model step, main process.
+
+For the accuracy benchmark's trainings (the warm start and the guide of a
+``tools/benchmark_accuracy.py`` preset, on that preset's data, made first if
+missing), in one process and one short run each:
+
+1. the train loader alone: samples per second for each ``--workers``;
+2. the model's ``train_step`` on one batch held on the device (no loader),
+   with and without the head's training accuracy (``compute_acc``), for
+   each ``--batch-size``: seconds per step;
+3. mmengine's own training loop for ``--iters`` iterations under cProfile:
+   the main process's top functions.
+
+It tells a host-bound run (loader or Python) from a device-bound one before
+a long run is sized. Example (on a GPU machine)::
+
+    python tools/profile_training.py --preset gpu --work-dir outputs/probe \
+        --num-train 1600 --out outputs/probe/profile.txt
+"""
+import argparse
+import cProfile
+import io
+import os
+import os.path as osp
+import pstats
+import sys
+import time
+
+import torch
+from mmengine.runner import Runner
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+import benchmark_accuracy as bench  # noqa: E402
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--preset', choices=sorted(bench.PRESETS),
+                        default='gpu')
+    parser.add_argument('--work-dir', default='outputs/profile')
+    parser.add_argument('--num-train', type=int, default=1600)
+    parser.add_argument('--batch-size', type=int, nargs='+',
+                        default=[64, 256])
+    parser.add_argument('--workers', type=int, nargs='+', default=[8, 15])
+    parser.add_argument('--steps', type=int, default=10)
+    parser.add_argument('--iters', type=int, default=30)
+    parser.add_argument('--dry-run', action='store_true',
+                        help='the preset at toy sizes on the CPU')
+    parser.add_argument('--out', help='also write the report here')
+    return parser.parse_args()
+
+
+def say(text: str, lines: list) -> None:
+    print(text, flush=True)
+    lines.append(text)
+
+
+def sync(device: str) -> None:
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def runner_for(cfg, work_dir: str) -> Runner:
+    cfg = cfg.copy()
+    cfg.work_dir = work_dir
+    cfg.default_hooks.logger.interval = 5
+    return Runner.from_cfg(cfg)
+
+
+def loader_rate(runner: Runner, cfg, workers: int, batches: int) -> float:
+    """Samples per second of the train loader, after two warm-up batches."""
+    loader_cfg = cfg.train_dataloader.copy()
+    loader_cfg.num_workers = workers
+    loader_cfg.persistent_workers = False
+    loader = runner.build_dataloader(loader_cfg)
+    it = iter(loader)
+    next(it), next(it)
+    start, n = time.perf_counter(), 0
+    for _ in range(batches):
+        try:
+            n += len(next(it)['inputs'])
+        except StopIteration:
+            break
+    return n / (time.perf_counter() - start)
+
+
+def step_time(runner: Runner, cfg, batch_size: int, steps: int,
+              device: str, compute_acc: bool) -> float:
+    """Seconds per ``train_step`` on one batch kept on the device."""
+    loader_cfg = cfg.train_dataloader.copy()
+    loader_cfg.batch_size = batch_size
+    loader_cfg.num_workers = 4
+    loader_cfg.persistent_workers = False
+    data = next(iter(runner.build_dataloader(loader_cfg)))
+    model = runner.model
+    model.train()
+    train_cfg = model.train_cfg  # the head's, passed to its loss
+    model.train_cfg = dict(train_cfg, compute_acc=compute_acc)
+    optim = runner.build_optim_wrapper(cfg.optim_wrapper)
+    data = model.data_preprocessor(data, True)  # on the device once
+    model.data_preprocessor.forward = lambda d, training=False: d
+    try:
+        for i in range(steps + 2):
+            if i == 2:
+                sync(device)
+                start = time.perf_counter()
+            model.train_step(data, optim)
+        sync(device)
+        return (time.perf_counter() - start) / steps
+    finally:
+        del model.data_preprocessor.forward
+        model.train_cfg = train_cfg
+
+
+def profile_loop(runner: Runner, lines: list) -> None:
+    profiler = cProfile.Profile()
+    start = time.perf_counter()
+    profiler.runcall(runner.train)
+    say(f'   loop: {time.perf_counter() - start:.1f}s', lines)
+    for key in ('cumulative', 'tottime'):
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats(key).print_stats(25)
+        say(text.getvalue()[-6000:], lines)
+
+
+def main():
+    args = parse_args()
+    preset = dict(bench.PRESETS[args.preset],
+                  **(bench.DRY_RUN if args.dry_run else {}))
+    preset.update(num_train=args.num_train, num_val=2)
+    device = preset.get('device', 'cpu')
+    exp = bench.Experiment(args.work_dir, preset, 0)
+    bench.make_data(exp)
+    lines = []
+    say(f'device {bench.device_label(device)}; host cores '
+        f'{os.cpu_count()}; torch threads {torch.get_num_threads()}; '
+        f'train persons {exp.persons("train")}', lines)
+    for name, cfg in (('warm start', bench.warm_start_config(exp)),
+                      ('guide', bench.guide_config(exp))):
+        say(f'== {name}: {cfg.model.backbone.type}, batch '
+            f'{cfg.train_dataloader.batch_size}, optim '
+            f'{cfg.optim_wrapper.get("type", "OptimWrapper")}', lines)
+        runner = runner_for(cfg, exp.path('profile', name.replace(' ', '_')))
+        for workers in args.workers:
+            rate = loader_rate(runner, cfg, workers, args.steps)
+            say(f'   loader, {workers} workers: {rate:.0f} samples/s',
+                lines)
+        for batch in args.batch_size:
+            for acc in (True, False):
+                sec = step_time(runner, cfg, batch, args.steps, device, acc)
+                say(f'   step, batch {batch}, compute_acc {acc}: '
+                    f'{sec * 1e3:.1f} ms ({batch / sec:.0f} samples/s)',
+                    lines)
+        if name == 'warm start':
+            cfg = cfg.copy()
+            cfg.train_dataloader.num_workers = max(args.workers)
+            cfg.train_dataloader.persistent_workers = max(args.workers) > 0
+            batch = cfg.train_dataloader.batch_size
+            cfg.train_dataloader.dataset.indices = batch * args.iters
+            cfg.train_cfg.max_epochs = 1
+            cfg.train_cfg.val_begin = 2
+            cfg.param_scheduler[-1].end = 1
+            say(f'   mmengine loop, {args.iters} iterations, '
+                f'{max(args.workers)} workers:', lines)
+            profile_loop(runner_for(cfg, exp.path('profile', 'loop')), lines)
+    if args.out:
+        with open(args.out, 'w') as f:
+            f.write('\n'.join(lines) + '\n')
+
+
+if __name__ == '__main__':
+    main()
