@@ -95,15 +95,18 @@ PRESETS = {
     # batches of 64 under float16 autocast, 40 warm-start epochs;
     # trainings 4 at a time (the guide beside the warm start), each by
     # mmpose's tools/train.py (the offline GPU machine has no openmim;
-    # tools/gpu_wheels.sh). Meant for <= 8 min; on an H200 with 16 host
-    # cores it is host-bound, about 30 min (measured: 25 s per warm-start
-    # epoch; README).
+    # tools/gpu_wheels.sh); train batches pinned, no per-batch training
+    # accuracy. Meant for <= 8 min. On an H200 with 16 host cores: 12.6 s
+    # per warm-start epoch with 15 workers (25 s before the last two), so
+    # the warm start alone takes ~8.5 min; and at lr 1e-3 the ViT-S did
+    # not learn (README).
     'gpu': dict(num_train=4000, num_val=800, clutter=0.3, shards=16,
                 guide_epochs=10, warm_epochs=40, curve_every=5, ft_epochs=2,
                 seeds=(0, 1, 2), vit=dict(embed_dims=384, num_layers=12,
                                           num_heads=6,
                                           feedforward_channels=1536),
-                batch_size=64, num_workers=8, amp=True, device='cuda',
+                batch_size=64, num_workers=8, pin_memory=True,
+                train_acc=False, amp=True, device='cuda',
                 mim=False, parallel=4, sweep_k=(48, 160),
                 sweep_rate=(0.2, 0.5, 0.7), time_batches=10, repeats=5,
                 eval_split='val'),
@@ -121,7 +124,8 @@ PRESETS = {
 #: minutes (the GPU preset's check before a GPU run); numbers meaningless.
 DRY_RUN = dict(num_train=4, num_val=2, guide_epochs=1, warm_epochs=1,
                curve_every=1, ft_epochs=1, eval_split='train', batch_size=2,
-               num_workers=1, shards=2, sweep_k=(48, ), sweep_rate=(0.8, ),
+               num_workers=1, pin_memory=False, shards=2, sweep_k=(48, ),
+               sweep_rate=(0.8, ),
                time_batches=1, repeats=1, device='cpu', amp=False)
 #: The model of the configs (a preset's ``vit`` replaces it).
 VIT_TINY = dict(embed_dims=192, num_layers=6, num_heads=3,
@@ -273,6 +277,8 @@ def parse_args():
     parser.add_argument('--ft-epochs', type=int, help='override')
     parser.add_argument('--num-train', type=int, help='images; override')
     parser.add_argument('--num-val', type=int, help='images; override')
+    parser.add_argument('--num-workers', type=int,
+                        help='of each loader; override')
     parser.add_argument('--parallel', type=int,
                         help='trainings at a time; override')
     parser.add_argument('--device', help='where to evaluate and time '
@@ -378,7 +384,9 @@ class Experiment:
     def scale(self, cfg: Config) -> None:
         """The preset's model and loader sizes in ``cfg``: its ``vit``
         (the ViT configs), ``batch_size`` (train loader), ``num_workers``
-        (every loader), and float16 autocast with ``amp``."""
+        (every loader), pinned train batches copied without blocking with
+        ``pin_memory``, no training accuracy with ``train_acc=False``, and
+        float16 autocast with ``amp``."""
         p = self.preset
         if 'vit' in p and 'ViT' in cfg.model.backbone.type:
             cfg.model.backbone.arch = dict(p['vit'])
@@ -391,6 +399,15 @@ class Experiment:
             for loader in ('train_dataloader', 'val_dataloader',
                            'test_dataloader'):
                 cfg[loader].num_workers = p['num_workers']
+        if p.get('pin_memory'):  # the loader's copies overlap the step
+            cfg.train_dataloader.pin_memory = True
+            cfg.model.data_preprocessor.non_blocking = True
+        if p.get('train_acc') is False:
+            # mmpose's HeatmapHead scores every training batch on the CPU
+            # (numpy): measured on an H200 with ViT-S, 86 ms of a 64-batch
+            # step with it, 45 without (279 / 74 ms at 256).
+            cfg.model.train_cfg = dict(cfg.model.get('train_cfg') or {},
+                                       compute_acc=False)
         if p.get('amp'):  # mmengine's AmpOptimWrapper needs CUDA
             # float16, as `mim train --amp`: under bfloat16 the guide (a
             # plain mmpose TopdownPoseEstimator) fails in HeatmapHead.loss,
@@ -1051,7 +1068,7 @@ def main():
         return
     preset = dict(PRESETS[args.preset], **(DRY_RUN if args.dry_run else {}))
     for key in ('guide_epochs', 'warm_epochs', 'ft_epochs', 'num_train',
-                'num_val', 'parallel', 'device'):
+                'num_val', 'num_workers', 'parallel', 'device'):
         if getattr(args, key) is not None:
             preset[key] = getattr(args, key)
     check_device(args.preset, preset)

@@ -16,7 +16,10 @@ import sys
 import pytest
 import torch
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import init_default_scope
 from mmpose.apis import init_model
+from mmpose.registry import DATASETS, MODELS
 
 from mmpose_patchsel.analysis import (evaluate_checkpoint, evaluation_key,
                                       last_checkpoint)
@@ -203,6 +206,28 @@ def test_gpu_preset_trains_a_vit_s_in_float16(tmp_path):
     accuracy.set_budgets(exp, flops)
     assert exp.budgets['half'] < exp.budgets['paper'] < 192
     assert 0 < exp.keep_rate < 1
+
+
+def test_gpu_preset_feeds_the_device_without_host_work(tmp_path):
+    """Every gpu-preset training pins its train batches, copies them
+    without blocking and skips mmpose's per-batch training accuracy (numpy
+    on the host): its loss has no ``acc_pose``; the cpu preset keeps it."""
+    exp = gpu_experiment(tmp_path)
+    for name in (accuracy.GUIDE, accuracy.WARM_START,
+                 accuracy.METHODS[accuracy.FULL]):
+        cfg = exp.config(name, 2)
+        assert cfg.train_dataloader.pin_memory is True, name
+        assert cfg.model.data_preprocessor.non_blocking is True, name
+        assert cfg.model.train_cfg.compute_acc is False, name
+    cpu = accuracy.Experiment(exp.work_dir, accuracy.PRESETS['cpu'], 0)
+    for experiment, has_acc in ((exp, False), (cpu, True)):
+        cfg = experiment.config(accuracy.GUIDE, 2)
+        init_default_scope('mmpose')
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
+        model = MODELS.build(cfg.model)  # init_model drops train_cfg
+        batch = model.data_preprocessor(pseudo_collate([dataset[0]]), True)
+        losses = model.loss(**batch)
+        assert ('acc_pose' in losses) == has_acc, experiment.preset
 
 
 @pytest.mark.skipif(torch.cuda.is_available(),
