@@ -179,7 +179,8 @@ def gpu_experiment(tmp_path) -> 'accuracy.Experiment':
 
 def test_gpu_preset_trains_a_vit_s_in_float16(tmp_path):
     """The gpu preset's configs: its ViT-S with a matching head and layer
-    decay, its batch and workers, float16 autocast; the guide keeps its
+    decay, its batch and workers, float16 autocast, the warm start's
+    learning rate; the guide keeps its
     LiteHRNet; the cost points and the joint tokens' keep rate exist for
     12 layers."""
     exp = gpu_experiment(tmp_path)
@@ -194,6 +195,15 @@ def test_gpu_preset_trains_a_vit_s_in_float16(tmp_path):
         assert cfg.optim_wrapper.dtype == 'float16', name
         assert cfg.train_dataloader.batch_size == preset['batch_size'], name
         assert cfg.val_dataloader.num_workers == preset['num_workers'], name
+    # The warm start at the preset's learning rate, its floor scaled
+    # alike; the fine-tunes keep their configs'.
+    warm = accuracy.warm_start_config(exp)
+    plain = exp.config(accuracy.WARM_START, 2)
+    assert warm.optim_wrapper.optimizer.lr == preset['warm_lr']
+    assert plain.optim_wrapper.optimizer.lr != preset['warm_lr']
+    assert (warm.param_scheduler[-1].eta_min / preset['warm_lr'] ==
+            pytest.approx(plain.param_scheduler[-1].eta_min /
+                          plain.optim_wrapper.optimizer.lr))
     model = init_model(exp.config(accuracy.WARM_START, 2), device='cpu')
     assert len(model.backbone.layers) == 12
     with torch.no_grad():
