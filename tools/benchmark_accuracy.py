@@ -97,7 +97,7 @@ PRESETS = {
     # mmpose's tools/train.py (the offline GPU machine has no openmim;
     # tools/gpu_wheels.sh); train batches pinned, no per-batch training
     # accuracy. Meant for <= 8 min. On an H200 with 16 host cores: 12.6 s
-    # per warm-start epoch with 15 workers (25 s before the last two), so
+    # per warm-start epoch with 15 workers (25 s with neither), so
     # the warm start alone takes ~8.5 min. Warm start at lr 2.5e-4: at the
     # configs' 1e-3 the ViT-S did not learn there (flat loss, then NaN),
     # and its loss jumps at the end of the warm-up on the CPU too (README).
@@ -1142,6 +1142,7 @@ def main():
             seed=args.seed, seeds=list(exp.seeds), clutter=preset['clutter'],
             guide_epochs=preset.get('guide_epochs', preset['warm_epochs']),
             warm_epochs=preset['warm_epochs'], ft_epochs=preset['ft_epochs'],
+            warm_lr=warm_start_config(exp).optim_wrapper.optimizer.lr,
             eval_split=exp.eval_split,
             persons_eval=exp.persons(exp.eval_split),
             persons_train=exp.persons('train'), budgets=exp.budgets,

@@ -47,6 +47,9 @@ def test_every_row_and_the_table_are_written(ci_benchmark):
     full = rows[accuracy.FULL]
     assert full['tokens'] == 192 and full['AP_drop'] == 0
     meta = results['meta']
+    # No warm_lr in the ci preset: the warm start config's own.
+    assert meta['warm_lr'] == Config.fromfile(osp.join(
+        accuracy.CONFIGS, accuracy.WARM_START)).optim_wrapper.optimizer.lr
     budgets = meta['budgets']
     assert budgets['half'] < budgets['paper'] < 192
     for name, row in rows.items():
