@@ -1054,7 +1054,7 @@ def check_device(name: str, preset: dict) -> None:
                          'but torch sees no CUDA device here: pass '
                          '--dry-run (or --device cpu) to run it on the CPU')
     if preset.get('amp') and not device.startswith('cuda'):
-        raise SystemExit(f'--preset {name} trains with amp (bfloat16 '
+        raise SystemExit(f'--preset {name} trains with amp (float16 '
                          f'autocast, mmengine\'s AmpOptimWrapper), which '
                          f'needs CUDA, not device {device!r}: use --dry-run')
 
@@ -1131,6 +1131,7 @@ def main():
             **time_rows(exp, rows, models, trained, guide,
                         guide_result.model))
     full_cfg = exp.config(METHODS[FULL], 1)
+    warm_lr = warm_start_config(exp).optim_wrapper.optimizer.lr
     batch = full_cfg.train_dataloader.batch_size
     iters_per_epoch = -(-exp.persons('train') // batch)
     curve = learning_curve(exp.path('warm_start'), iters_per_epoch)
@@ -1142,7 +1143,7 @@ def main():
             seed=args.seed, seeds=list(exp.seeds), clutter=preset['clutter'],
             guide_epochs=preset.get('guide_epochs', preset['warm_epochs']),
             warm_epochs=preset['warm_epochs'], ft_epochs=preset['ft_epochs'],
-            warm_lr=warm_start_config(exp).optim_wrapper.optimizer.lr,
+            warm_lr=warm_lr,
             eval_split=exp.eval_split,
             persons_eval=exp.persons(exp.eval_split),
             persons_train=exp.persons('train'), budgets=exp.budgets,
