@@ -95,8 +95,9 @@ PRESETS = {
     # batches of 64 under float16 autocast, 40 warm-start epochs;
     # trainings 4 at a time (the guide beside the warm start), each by
     # mmpose's tools/train.py (the offline GPU machine has no openmim;
-    # tools/gpu_wheels.sh); train batches pinned, no per-batch training
-    # accuracy. Meant for <= 8 min. On an H200 with 16 host cores: 12.6 s
+    # tools/gpu_wheels.sh); train batches pinned and passed from the
+    # workers by file name, no per-batch training accuracy. Meant for
+    # <= 8 min. On an H200 with 16 host cores: 12.6 s
     # per warm-start epoch with 15 workers (25 s with neither), so
     # the warm start alone takes ~8.5 min. Warm start at lr 2.5e-4: at the
     # configs' 1e-3 the ViT-S did not learn there (flat loss, then NaN),
@@ -108,7 +109,8 @@ PRESETS = {
                                           num_heads=6,
                                           feedforward_channels=1536),
                 warm_lr=2.5e-4, batch_size=64, num_workers=8, pin_memory=True,
-                train_acc=False, amp=True, device='cuda',
+                file_system_sharing=True, train_acc=False, amp=True,
+                device='cuda',
                 mim=False, parallel=4, sweep_k=(48, 160),
                 sweep_rate=(0.2, 0.5, 0.7), time_batches=10, repeats=5,
                 eval_split='val'),
@@ -343,12 +345,16 @@ class Experiment:
     def config(self, name: str, epochs: int,
                guide_file: Optional[str] = None,
                load_from: Optional[str] = None,
-               val_every: Optional[int] = None) -> Config:
+               val_every: Optional[int] = None,
+               seed: Optional[int] = None) -> Config:
         """A benchmark config on the data with ``epochs`` of training,
         evaluated on the eval split, starting from ``load_from`` if given;
         scored (and saved, to resume) every ``val_every`` epochs if given,
-        else never (stage 5 scores every row) and saved at the end."""
+        else never (stage 5 scores every row) and saved at the end; with
+        training seed ``seed`` if given, else the config's."""
         cfg = Config.fromfile(osp.join(CONFIGS, name))
+        if seed is not None:
+            cfg.randomness.seed = seed
         config_epochs = cfg.train_cfg.max_epochs
         root = self.data_root.rstrip('/') + '/'
         ann_file = f'annotations/synthetic_pose_{self.eval_split}.json'
@@ -387,8 +393,9 @@ class Experiment:
         """The preset's model and loader sizes in ``cfg``: its ``vit``
         (the ViT configs), ``batch_size`` (train loader), ``num_workers``
         (every loader), pinned train batches copied without blocking with
-        ``pin_memory``, no training accuracy with ``train_acc=False``, and
-        float16 autocast with ``amp``."""
+        ``pin_memory``, train-loader workers that share tensors by file
+        name with ``file_system_sharing``, no training accuracy with
+        ``train_acc=False``, and float16 autocast with ``amp``."""
         p = self.preset
         if 'vit' in p and 'ViT' in cfg.model.backbone.type:
             cfg.model.backbone.arch = dict(p['vit'])
@@ -404,6 +411,16 @@ class Experiment:
         if p.get('pin_memory'):  # the loader's copies overlap the step
             cfg.train_dataloader.pin_memory = True
             cfg.model.data_preprocessor.non_blocking = True
+        if p.get('file_system_sharing'):
+            # The main process takes each sample's tensors from the
+            # workers by name, not as one file descriptor each over a
+            # socket (tools/profile_training.py measures both). Seeds as
+            # mmengine's: this is a single-process training, rank 0.
+            loader = cfg.train_dataloader
+            loader.worker_init_fn = dict(
+                type='file_system_sharing_worker_init',
+                num_workers=loader.num_workers, rank=0,
+                seed=cfg.randomness.seed)
         if p.get('train_acc') is False:
             # mmpose's HeatmapHead scores every training batch on the CPU
             # (numpy): measured on an H200 with ViT-S, 86 ms of a 64-batch
@@ -726,8 +743,7 @@ def fine_tune_config(exp: Experiment, method: str, warm: str, seed: int = 0,
     at the cost point ``budget`` (train and test selection keep
     ``exp.budgets[budget]`` tokens) if given."""
     cfg = exp.config(METHODS[method], exp.preset['ft_epochs'],
-                     exp.guide_file, warm)
-    cfg.randomness.seed = seed
+                     exp.guide_file, warm, seed=seed)
     if method == JOINT_TOKENS:
         cfg.model.backbone.keep_rate = exp.keep_rate
     if budget is not None:

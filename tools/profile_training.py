@@ -5,6 +5,9 @@ For the accuracy benchmark's trainings (the warm start and the guide of a
 missing), in one process and one short run each:
 
 1. the train loader alone: samples per second for each ``--workers``;
+   and the main process's CPU time per batch taken from the workers,
+   under torch's default tensor sharing and under ``file_system``
+   (``file_system_sharing_worker_init``), at the largest ``--batch-size``;
 2. the model's ``train_step`` on one batch held on the device (no loader),
    with and without the head's training accuracy (``compute_acc``), for
    each ``--batch-size``: seconds per step;
@@ -25,12 +28,18 @@ import os.path as osp
 import pstats
 import sys
 import time
+from typing import Tuple
 
 import torch
 from mmengine.runner import Runner
+from mmengine.structures import BaseDataElement
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import benchmark_accuracy as bench  # noqa: E402
+
+
+MEASURES = ('loader', 'receive', 'step', 'loop')
+STRATEGIES = ('file_descriptor', 'file_system')
 
 
 def parse_args():
@@ -44,6 +53,8 @@ def parse_args():
     parser.add_argument('--workers', type=int, nargs='+', default=[8, 15])
     parser.add_argument('--steps', type=int, default=10)
     parser.add_argument('--iters', type=int, default=30)
+    parser.add_argument('--measure', nargs='+', default=list(MEASURES),
+                        choices=MEASURES, help='default: all')
     parser.add_argument('--dry-run', action='store_true',
                         help='the preset at toy sizes on the CPU')
     parser.add_argument('--out', help='also write the report here')
@@ -82,6 +93,55 @@ def loader_rate(runner: Runner, cfg, workers: int, batches: int) -> float:
         except StopIteration:
             break
     return n / (time.perf_counter() - start)
+
+
+def receive_time(runner: Runner, cfg, batch_size: int, batches: int,
+                 strategy: str) -> Tuple[float, int]:
+    """Main-process CPU seconds per batch taken from the loader's worker,
+    which shares its tensors by ``strategy``; and the tensors per batch.
+
+    One worker fills its queue (``batches`` batches) before the timing,
+    so the time is the main process's own: unpickling, attaching the
+    shared memory, collating; not waiting. No pinning."""
+    loader_cfg = cfg.train_dataloader.copy()
+    loader_cfg.update(batch_size=batch_size, num_workers=1,
+                      persistent_workers=False, pin_memory=False,
+                      prefetch_factor=batches + 1)
+    loader_cfg.pop('worker_init_fn', None)
+    if strategy == 'file_system':
+        loader_cfg.worker_init_fn = dict(
+            type='file_system_sharing_worker_init', num_workers=1, rank=0,
+            seed=0)
+    loader = runner.build_dataloader(loader_cfg)
+    it = iter(loader)
+    first = next(it)
+    tensors = tensors_in(first)
+    start = time.perf_counter()
+    while loader_queued(it) < batches:  # the worker fills its queue
+        if time.perf_counter() - start > 600:
+            raise RuntimeError('the loader worker filled no queue in 600 s')
+        time.sleep(0.2)
+    cpu = time.process_time()
+    for _ in range(batches):
+        next(it)
+    return (time.process_time() - cpu) / batches, tensors
+
+
+def loader_queued(it) -> int:
+    """Batches waiting in a one-worker loader iterator's result queue."""
+    return it._worker_result_queue.qsize()
+
+
+def tensors_in(batch: dict) -> int:
+    """Tensors of a pseudo-collated batch: each sample's image and the
+    tensors of its data sample's fields (heatmaps, weights, ...)."""
+    count = len(batch['inputs'])
+    for sample in batch['data_samples']:
+        for _, field in sample.all_items():
+            if isinstance(field, BaseDataElement):
+                count += sum(isinstance(value, torch.Tensor)
+                             for _, value in field.all_items())
+    return count
 
 
 def step_time(runner: Runner, cfg, batch_size: int, steps: int,
@@ -141,17 +201,23 @@ def main():
             f'{cfg.train_dataloader.batch_size}, optim '
             f'{cfg.optim_wrapper.get("type", "OptimWrapper")}', lines)
         runner = runner_for(cfg, exp.path('profile', name.replace(' ', '_')))
-        for workers in args.workers:
+        for workers in args.workers if 'loader' in args.measure else ():
             rate = loader_rate(runner, cfg, workers, args.steps)
             say(f'   loader, {workers} workers: {rate:.0f} samples/s',
                 lines)
-        for batch in args.batch_size:
+        batch = max(args.batch_size)
+        for strategy in STRATEGIES if 'receive' in args.measure else ():
+            sec, tensors = receive_time(runner, cfg, batch, args.steps,
+                                        strategy)
+            say(f'   receive, batch {batch} ({tensors} tensors), '
+                f'{strategy}: {sec * 1e3:.1f} ms main-process CPU', lines)
+        for batch in args.batch_size if 'step' in args.measure else ():
             for acc in (True, False):
                 sec = step_time(runner, cfg, batch, args.steps, device, acc)
                 say(f'   step, batch {batch}, compute_acc {acc}: '
                     f'{sec * 1e3:.1f} ms ({batch / sec:.0f} samples/s)',
                     lines)
-        if name == 'warm start':
+        if name == 'warm start' and 'loop' in args.measure:
             cfg = cfg.copy()
             cfg.train_dataloader.num_workers = max(args.workers)
             cfg.train_dataloader.persistent_workers = max(args.workers) > 0

@@ -223,8 +223,10 @@ def test_gpu_preset_trains_a_vit_s_in_float16(tmp_path):
 
 def test_gpu_preset_feeds_the_device_without_host_work(tmp_path):
     """Every gpu-preset training pins its train batches, copies them
-    without blocking and skips mmpose's per-batch training accuracy (numpy
-    on the host): its loss has no ``acc_pose``; the cpu preset keeps it."""
+    without blocking, has its loader workers pass them by file name with
+    the training's own seed, and skips mmpose's per-batch training
+    accuracy (numpy on the host): its loss has no ``acc_pose``; the cpu
+    preset keeps it."""
     exp = gpu_experiment(tmp_path)
     for name in (accuracy.GUIDE, accuracy.WARM_START,
                  accuracy.METHODS[accuracy.FULL]):
@@ -232,6 +234,15 @@ def test_gpu_preset_feeds_the_device_without_host_work(tmp_path):
         assert cfg.train_dataloader.pin_memory is True, name
         assert cfg.model.data_preprocessor.non_blocking is True, name
         assert cfg.model.train_cfg.compute_acc is False, name
+    exp.budgets = dict(paper=138)
+    for seed in (1, 2):
+        cfg = accuracy.fine_tune_config(exp, 'neighbour', 'warm.pth', seed,
+                                        'paper')
+        assert cfg.randomness.seed == seed
+        assert cfg.train_dataloader.worker_init_fn == dict(
+            type='file_system_sharing_worker_init',
+            num_workers=accuracy.PRESETS['gpu']['num_workers'], rank=0,
+            seed=seed)
     cpu = accuracy.Experiment(exp.work_dir, accuracy.PRESETS['cpu'], 0)
     for experiment, has_acc in ((exp, False), (cpu, True)):
         cfg = experiment.config(accuracy.GUIDE, 2)
@@ -241,6 +252,8 @@ def test_gpu_preset_feeds_the_device_without_host_work(tmp_path):
         batch = model.data_preprocessor(pseudo_collate([dataset[0]]), True)
         losses = model.loss(**batch)
         assert ('acc_pose' in losses) == has_acc, experiment.preset
+    assert 'worker_init_fn' not in cpu.config(accuracy.GUIDE, 2)[
+        'train_dataloader']
 
 
 @pytest.mark.skipif(torch.cuda.is_available(),

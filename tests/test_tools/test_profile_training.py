@@ -1,5 +1,5 @@
-"""``tools/profile_training.py --dry-run``: the loader, step and loop
-measurements of the accuracy benchmark's two trainings, at toy sizes."""
+"""``tools/profile_training.py --dry-run``: the loader, receive, step and
+loop measurements of the accuracy benchmark's two trainings, at toy sizes."""
 import re
 import subprocess
 import sys
@@ -26,6 +26,14 @@ def test_dry_run_reports_each_measurement(tmp_path):
                            section)
         assert [w for w, _ in rates] == ['0', '1']
         assert all(int(r) > 0 for _, r in rates)
+        # The main process's cost of taking a batch of 4 from a worker,
+        # under both tensor sharing strategies; the image alone is one
+        # tensor per sample.
+        receives = re.findall(r'receive, batch 4 \((\d+) tensors\), '
+                              r'(\w+): ([\d.]+) ms', section)
+        assert [s for _, s, _ in receives] == [
+            'file_descriptor', 'file_system']
+        assert all(int(n) >= 4 and float(ms) > 0 for n, _, ms in receives)
         steps = re.findall(r'step, batch (\d+), compute_acc (\w+): '
                            r'([\d.]+) ms', section)
         assert [(b, a) for b, a, _ in steps] == [
