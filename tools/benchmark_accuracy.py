@@ -415,12 +415,10 @@ class Experiment:
             # The main process takes each sample's tensors from the
             # workers by name, not as one file descriptor each over a
             # socket (tools/profile_training.py measures both). Seeds as
-            # mmengine's: this is a single-process training, rank 0.
+            # mmengine's.
             loader = cfg.train_dataloader
-            loader.worker_init_fn = dict(
-                type='file_system_sharing_worker_init',
-                num_workers=loader.num_workers, rank=0,
-                seed=cfg.randomness.seed)
+            loader.worker_init_fn = file_system_worker_init(
+                loader.num_workers, cfg.randomness.seed)
         if p.get('train_acc') is False:
             # mmpose's HeatmapHead scores every training batch on the CPU
             # (numpy): measured on an H200 with ViT-S, 86 ms of a 64-batch
@@ -662,6 +660,14 @@ def make_data(exp: Experiment) -> None:
     ], osp.join(exp.data_root, 'make_synthetic_pose.log'), PROJECT)
     with open(stamp_file, 'w') as f:
         json.dump(stamp, f)
+
+
+def file_system_worker_init(num_workers: int, seed: int) -> dict:
+    """The ``worker_init_fn`` of a single-process training's loader
+    whose workers pass tensors by file name, seeded as mmengine's runner
+    seeds its own (rank 0)."""
+    return dict(type='file_system_sharing_worker_init',
+                num_workers=num_workers, rank=0, seed=seed)
 
 
 def guide_config(exp: Experiment) -> Config:

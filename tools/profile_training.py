@@ -78,13 +78,22 @@ def runner_for(cfg, work_dir: str) -> Runner:
     return Runner.from_cfg(cfg)
 
 
+def train_loader(runner: Runner, cfg, **overrides):
+    """``cfg``'s train loader with ``overrides`` (``None`` removes a key),
+    its workers ending with its iterator."""
+    loader_cfg = cfg.train_dataloader.copy()
+    loader_cfg.persistent_workers = False
+    for key, value in overrides.items():
+        if value is None:
+            loader_cfg.pop(key, None)
+        else:
+            loader_cfg[key] = value
+    return runner.build_dataloader(loader_cfg)
+
+
 def loader_rate(runner: Runner, cfg, workers: int, batches: int) -> float:
     """Samples per second of the train loader, after two warm-up batches."""
-    loader_cfg = cfg.train_dataloader.copy()
-    loader_cfg.num_workers = workers
-    loader_cfg.persistent_workers = False
-    loader = runner.build_dataloader(loader_cfg)
-    it = iter(loader)
+    it = iter(train_loader(runner, cfg, num_workers=workers))
     next(it), next(it)
     start, n = time.perf_counter(), 0
     for _ in range(batches):
@@ -103,21 +112,15 @@ def receive_time(runner: Runner, cfg, batch_size: int, batches: int,
     One worker fills its queue (``batches`` batches) before the timing,
     so the time is the main process's own: unpickling, attaching the
     shared memory, collating; not waiting. No pinning."""
-    loader_cfg = cfg.train_dataloader.copy()
-    loader_cfg.update(batch_size=batch_size, num_workers=1,
-                      persistent_workers=False, pin_memory=False,
-                      prefetch_factor=batches + 1)
-    loader_cfg.pop('worker_init_fn', None)
-    if strategy == 'file_system':
-        loader_cfg.worker_init_fn = dict(
-            type='file_system_sharing_worker_init', num_workers=1, rank=0,
-            seed=0)
-    loader = runner.build_dataloader(loader_cfg)
-    it = iter(loader)
-    first = next(it)
-    tensors = tensors_in(first)
+    worker_init = bench.file_system_worker_init(1, seed=0) \
+        if strategy == 'file_system' else None
+    it = iter(train_loader(runner, cfg, batch_size=batch_size, num_workers=1,
+                           pin_memory=False, prefetch_factor=batches + 1,
+                           worker_init_fn=worker_init))
+    tensors = tensors_in(next(it))
     start = time.perf_counter()
-    while loader_queued(it) < batches:  # the worker fills its queue
+    # The worker fills its queue (a private attribute of torch's iterator).
+    while it._worker_result_queue.qsize() < batches:
         if time.perf_counter() - start > 600:
             raise RuntimeError('the loader worker filled no queue in 600 s')
         time.sleep(0.2)
@@ -125,11 +128,6 @@ def receive_time(runner: Runner, cfg, batch_size: int, batches: int,
     for _ in range(batches):
         next(it)
     return (time.process_time() - cpu) / batches, tensors
-
-
-def loader_queued(it) -> int:
-    """Batches waiting in a one-worker loader iterator's result queue."""
-    return it._worker_result_queue.qsize()
 
 
 def tensors_in(batch: dict) -> int:
@@ -147,11 +145,8 @@ def tensors_in(batch: dict) -> int:
 def step_time(runner: Runner, cfg, batch_size: int, steps: int,
               device: str, compute_acc: bool) -> float:
     """Seconds per ``train_step`` on one batch kept on the device."""
-    loader_cfg = cfg.train_dataloader.copy()
-    loader_cfg.batch_size = batch_size
-    loader_cfg.num_workers = 4
-    loader_cfg.persistent_workers = False
-    data = next(iter(runner.build_dataloader(loader_cfg)))
+    data = next(iter(train_loader(runner, cfg, batch_size=batch_size,
+                                  num_workers=4)))
     model = runner.model
     model.train()
     train_cfg = model.train_cfg  # the head's, passed to its loss
