@@ -700,6 +700,8 @@ def warm_start_config(exp: Experiment) -> Config:
     p = exp.preset
     cfg = exp.config(WARM_START, p['warm_epochs'],
                      val_every=p.get('curve_every', p['warm_epochs']))
+    if 'curve_every' in p:  # each scored epoch's weights stay on disk
+        cfg.default_hooks.checkpoint.max_keep_ckpts = -1
     if 'warm_lr' in p:
         optimizer = cfg.optim_wrapper.optimizer
         cfg.param_scheduler[-1].eta_min *= p['warm_lr'] / optimizer.lr
