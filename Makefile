@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DATA ?= ../shared/data/mmpose_testdata
 export PATCHSEL_VENV := $(VENV)
 
-.PHONY: env demo test
+.PHONY: env demo test test-quick docs
 
 env:
 	@bash tools/setup_env.sh
@@ -16,3 +16,13 @@ demo: env
 test: env
 	@echo "[test] running the test suite"
 	@$(PY) -m pytest --durations=10 $(PYTEST_ARGS)
+
+# The edit-test loop: every test but those marked slow (trainings,
+# multi-process runs, benchmark dry runs, the docs build).
+test-quick: env
+	@echo "[test-quick] running the tests not marked slow"
+	@$(PY) -m pytest -m "not slow" --durations=10 $(PYTEST_ARGS)
+
+# The documentation as HTML (Sphinx + MyST), warnings as errors.
+docs: env
+	@$(PY) -m sphinx -W --keep-going -b html docs docs/_build/html
