@@ -1,0 +1,53 @@
+"""Sphinx configuration: Markdown pages (MyST) and an API reference
+generated from the package's docstrings.
+
+Build: ``make docs`` (``python -m sphinx -W --keep-going -b html docs
+docs/_build/html``); warnings are errors.
+"""
+import os
+import sys
+
+DOCS = os.path.dirname(os.path.abspath(__file__))
+# The package from this checkout, also when it is not installed.
+sys.path.insert(0, os.path.dirname(DOCS))
+
+from mmpose_patchsel.version import __version__  # noqa: E402
+
+project = 'mmpose-patchsel'
+author = 'mmpose-patchsel contributors'
+copyright = '2023-2026, mmpose-patchsel contributors'
+version = release = __version__
+
+extensions = [
+    'myst_parser',
+    'sphinx.ext.autodoc',
+    'sphinx.ext.autosummary',
+    'sphinx.ext.napoleon',
+    'sphinx.ext.viewcode',
+]
+
+source_suffix = {'.md': 'markdown', '.rst': 'restructuredtext'}
+root_doc = 'index'
+templates_path = ['_templates']
+# results/ holds the JSON and logs that tables are generated from; it is
+# read by tools, not rendered.
+exclude_patterns = ['_build', '_templates', 'results', 'Thumbs.db',
+                    '.DS_Store']
+
+# MyST: anchors for '#section' links in Markdown, ```{eval-rst} blocks.
+myst_heading_anchors = 3
+myst_enable_extensions = ['colon_fence']
+
+# API: one page per module, found by walking the package (autosummary
+# :recursive:), so new modules appear without editing api.md.
+autosummary_generate = True
+autosummary_imported_members = False
+autodoc_member_order = 'bysource'
+autodoc_typehints = 'description'
+autodoc_class_signature = 'separated'
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+napoleon_use_rtype = False
+
+html_theme = 'furo'
+html_title = f'mmpose-patchsel {release}'
