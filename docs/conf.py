@@ -8,15 +8,24 @@ import os
 import sys
 
 DOCS = os.path.dirname(os.path.abspath(__file__))
+PROJECT = os.path.dirname(DOCS)
 # The package from this checkout, also when it is not installed.
-sys.path.insert(0, os.path.dirname(DOCS))
+sys.path.insert(0, PROJECT)
 
-from mmpose_patchsel.version import __version__  # noqa: E402
+
+def read_version() -> str:
+    """The package version, read as setup.py reads it (importing the
+    package would load torch and mmpose just for a string)."""
+    scope = {}
+    with open(os.path.join(PROJECT, 'mmpose_patchsel', 'version.py')) as f:
+        exec(compile(f.read(), 'version.py', 'exec'), scope)
+    return scope['__version__']
+
 
 project = 'mmpose-patchsel'
 author = 'mmpose-patchsel contributors'
 copyright = '2023-2026, mmpose-patchsel contributors'
-version = release = __version__
+version = release = read_version()
 
 extensions = [
     'myst_parser',
