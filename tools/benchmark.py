@@ -12,16 +12,22 @@ row at keep rate 1.0 (joint tokens included) and adds one row per
 ``--keep-rate R`` (default: the config's rate); the ``--num-keep`` rows
 run at 1.0.
 
+``--out`` writes the rows (medians, the speed-ups measured in the same
+run) and a meta block (machine, torch, threads, load) as JSON;
+``--append`` adds the run to the runs already in that file, what
+``tools/update_tables.py`` renders the README's speed table from.
+
 Example::
 
     python tools/benchmark.py \
         configs/coco/td-hm_patchsel-vit-base-skeleton_8xb64-210e_coco-256x192.py \
-        --batch-size 8 --num-keep 144 96
+        --batch-size 8 --num-keep 144 96 --out docs/results/speed_cpu.json
 """
 import argparse
 import os
+import os.path as osp
 import platform
-from typing import Callable
+from typing import Callable, Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -30,6 +36,8 @@ from mmpose.structures import PoseDataSample
 
 from mmpose_patchsel.analysis import at_keep_rate, measured_keep_rates
 from mmpose_patchsel.analysis import median_times, peak_memory
+from mmpose_patchsel.analysis.results_json import add_run, command_line
+from mmpose_patchsel.analysis.results_tables import vit_label
 from mmpose_patchsel.models.pose_estimators import OnlineGuide
 
 
@@ -53,13 +61,49 @@ def parse_args():
         help='also time this guide model (e.g. mmpose::...litehrnet...py) '
         'on the same crops and report its share of guide + selected model')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    return parser.parse_args()
+    parser.add_argument('--out', help='write the rows to this JSON')
+    parser.add_argument('--append', action='store_true',
+                        help='add this run to the runs already in --out')
+    parser.add_argument('--note', help='a sentence for the JSON meta (e.g. '
+                        'why fewer repeats than usual)')
+    args = parser.parse_args()
+    if args.append and not args.out:
+        parser.error('--append adds to --out JSON: give --out')
+    return args
 
 
 def random_keep(batch: int, num_patches: int, k: int,
                 device: torch.device) -> torch.Tensor:
     scores = torch.rand(batch, num_patches, device=device)
     return scores.topk(k, dim=1).indices.sort(dim=1).values
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux), else what ``platform`` knows."""
+    try:
+        with open('/proc/cpuinfo') as f:
+            for line in f:
+                if line.startswith('model name'):
+                    return line.split(':', 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_meta(device: torch.device, note: Optional[str]) -> dict:
+    """Where the run was timed: the device, torch, threads and, on a CPU,
+    the load average when it started (a shared machine's load)."""
+    meta = dict(torch=torch.__version__, threads=torch.get_num_threads(),
+                cpus=os.cpu_count(), platform=platform.platform())
+    if device.type == 'cuda':
+        meta['machine'] = torch.cuda.get_device_name(device)
+    else:
+        meta['machine'] = f'{cpu_model()} ({platform.machine()} CPU)'
+        if hasattr(os, 'getloadavg'):
+            meta['load_average_1min'] = os.getloadavg()[0]
+    if note:
+        meta['note'] = note
+    return meta
 
 
 def main():
@@ -84,11 +128,9 @@ def main():
             model.head.forward(model.extract_feat(inputs.flip(-1), keep))
         return out
 
-    device_name = torch.cuda.get_device_name(device) if (
-        device.type == 'cuda') else (
-            f'{platform.processor() or platform.machine()} CPU, '
-            f'{torch.get_num_threads()} threads')
-    print(f'config: {args.config}\ndevice: {device_name}; torch '
+    meta = machine_meta(device, args.note)
+    print(f'config: {args.config}\ndevice: {meta["machine"]}, '
+          f'{meta["threads"]} threads; torch '
           f'{torch.__version__}; batch {args.batch_size}; input {w}x{h}; '
           f'{num_patches} patches; flip {args.flip}; median of '
           f'{args.repeats} after {args.warmup} warm-up, settings in rotation')
@@ -141,17 +183,38 @@ def main():
         guide_ms = seconds['guide'] * 1e3
         print(f'guide: {args.guide_config} ({guide.input_size[0]}x'
               f'{guide.input_size[1]}): {guide_ms:.1f} ms per batch')
+    rows = []
     for name, tokens, keep, _ in settings:
         t_bb, t_all = median[name]
+        row = dict(setting=name, tokens=float(tokens),
+                   backbone_ms=t_bb * 1e3, backbone_speedup=full[0] / t_bb,
+                   model_ms=t_all * 1e3, model_speedup=full[1] / t_all,
+                   images_per_s=args.batch_size / t_all,
+                   peak_mib=peaks[name])
         print(f'{name:<10}{tokens:>7.0f}{t_bb * 1e3:>13.1f}'
               f'{full[0] / t_bb:>9.2f}x{t_all * 1e3:>10.1f}'
               f'{full[1] / t_all:>9.2f}x{args.batch_size / t_all:>8.1f}'
               f'{peaks[name]:>10.1f}')
         if guide_fn is not None and keep is not None:
             total = guide_ms + t_all * 1e3
+            row['with_guide'] = dict(ms=total, guide_share=guide_ms / total,
+                                     speedup=full[1] * 1e3 / total)
             print(f'{"":<10}with guide: {total:.1f} ms, guide share '
                   f'{guide_ms / total:.0%}, speed-up over full '
                   f'{full[1] * 1e3 / total:.2f}x')
+        rows.append(row)
+    if args.out:
+        add_run(args.out, dict(
+            config=osp.relpath(args.config), command=command_line(),
+            model=vit_label(cfg.model.backbone), input_size=[w, h],
+            batch_size=args.batch_size, num_patches=num_patches,
+            flip=args.flip, repeats=args.repeats, warmup=args.warmup,
+            meta=meta, rows=rows,
+            guide=None if guide_fn is None else dict(
+                config=args.guide_config, ms=guide_ms)),
+            'tools/benchmark.py', args.append)
+        print(f'-> {args.out}')
+
 
 
 if __name__ == '__main__':

@@ -29,11 +29,13 @@ timing is repeated for the project's ViT-B config (random weights: timing
 only, no AP), where the model dominates the per-frame cost.
 
 Writes ``results.json`` and ``results.md`` to ``--work-dir`` and, with
-``--results``, the JSON the README's table is generated from.
+``--results``, the JSON the README's table is generated from;
+``--table FILE`` prints the table of such a JSON without running anything.
 
 Example::
 
     python tools/benchmark_video.py --results docs/results/video_benchmark.json
+    python tools/benchmark_video.py --table docs/results/video_benchmark.json
 """
 import argparse
 import copy
@@ -53,6 +55,7 @@ from mmpose.apis import init_model
 from mmpose.evaluation import CocoMetric
 
 from mmpose_patchsel.analysis import median_times, output_to
+from mmpose_patchsel.analysis.results_tables import video_table
 from mmpose_patchsel.apis import PatchSelPoseTracker, bbox_iou
 from mmpose_patchsel.models.pose_estimators.patchsel_topdown import \
     masks_to_keep_indices
@@ -96,6 +99,8 @@ def parse_args():
     parser.add_argument('--det-interval', type=int, default=1)
     parser.add_argument('--refresh-interval', type=int, default=5)
     parser.add_argument('--results', help='also write the JSON here')
+    parser.add_argument('--table', metavar='JSON',
+                        help='print the table of this results JSON, no run')
     return parser.parse_args()
 
 
@@ -338,36 +343,12 @@ def timing_block(name: str, clips: list, full, selected, guided,
         selected_ms=1e3 * model_only['selected'], speedup=ratio))
 
 
-def markdown(blocks: List[dict]) -> str:
-    lines = []
-    for block in blocks:
-        m = block['model_only']
-        lines += [
-            f"**{block['model']}** (model-only speed-up at {m['tokens']:.0f}"
-            f" tokens, batch {m['batch']}: {m['speedup']:.2f}x)", '',
-            '| row | AP | AP drop | tokens | ms / frame (median) | '
-            'speed-up | of model-only | previous / online / full | '
-            'fallbacks |', '|---|---|---|---|---|---|---|---|---|'
-        ]
-        for name, r in block['rows'].items():
-            ap = '-' if r['AP'] is None else f"{r['AP']:.3f}"
-            drop = '-' if r.get('AP_drop') is None else \
-                f"{r['AP_drop']:+.3f}"
-            tokens = '-' if r['tokens'] is None else f"{r['tokens']:.1f}"
-            of = r.get('speedup_vs_model_only')
-            src = r['by_source']
-            lines.append(
-                f"| {name} | {ap} | {drop} | {tokens} | "
-                f"{r['frame_ms_median']:.1f} | {r['speedup']:.2f}x | "
-                f"{'-' if of is None else f'{of:.2f}'} | "
-                f"{src['previous']} / {src['online']} / {src['full']} | "
-                f"{r['fallbacks']} |")
-        lines.append('')
-    return '\n'.join(lines)
-
-
 def main():
     args = parse_args()
+    if args.table:
+        with open(args.table) as f:
+            print(video_table(json.load(f)))
+        return
     log_file = osp.join(args.work_dir, 'benchmark_video.log')
     print(f'[video] logs (training, COCO evaluation) -> {log_file}')
     with output_to(log_file) as console:
@@ -441,7 +422,7 @@ def run(args) -> Tuple[str, dict]:
         frames_per_clip=preset['frames'],
         device=f'CPU, {torch.get_num_threads()} threads', blocks=blocks,
         wall_seconds=time.perf_counter() - total)
-    table = markdown(blocks)
+    table = video_table(results)
     os.makedirs(args.work_dir, exist_ok=True)
     for path in [osp.join(args.work_dir, 'results.json')] + (
             [args.results] if args.results else []):

@@ -4,16 +4,22 @@ Prints mean / min / max kept tokens per setting, so the FLOPs a setting will
 give can be judged before training. The guide is the annotation itself
 unless ``--guide-file`` gives an offline guide.
 
+``--out`` writes the rows as JSON, what ``tools/update_tables.py``
+renders the docs' selection table from.
+
 Example::
 
     python tools/selection_stats.py \
-        --data-root ../shared/data/mmpose_testdata/coco --ann-file test_coco.json
+        --data-root ../shared/data/mmpose_testdata/coco --ann-file test_coco.json \
+        --out docs/results/selection_stats.json
 """
 import argparse
+import os.path as osp
 
 import numpy as np
 from mmengine.registry import init_default_scope
 
+from mmpose_patchsel.analysis.results_json import command_line, write_json
 from mmpose_patchsel.datasets import build_selection_dataset
 from mmpose_patchsel.selection import PatchGrid
 
@@ -49,7 +55,14 @@ def parse_args():
     parser.add_argument(
         '--settings', nargs='+', default=DEFAULT_SETTINGS,
         help='mode:num_neighbours[:num_keep] items')
-    return parser.parse_args()
+    parser.add_argument('--out', help='write the rows to this JSON')
+    args = parser.parse_args()
+    for text in args.settings:  # before any dataset is built
+        try:
+            parse_setting(text)
+        except argparse.ArgumentTypeError as error:
+            parser.error(f'--settings: {error}')
+    return args
 
 
 def kept_counts(args, select_cfg: dict) -> np.ndarray:
@@ -70,11 +83,24 @@ def main():
           f'{grid.num_patches} patches, guide: {guide}')
     print(f'{"setting":<22}{"persons":>8}{"mean":>8}{"min":>6}{"max":>6}'
           f'{"kept %":>8}')
+    rows = []
     for text in args.settings:
         counts = kept_counts(args, parse_setting(text))
+        rows.append(dict(setting=text, persons=len(counts),
+                         mean=float(counts.mean()), min=int(counts.min()),
+                         max=int(counts.max())))
         print(f'{text:<22}{len(counts):>8}{counts.mean():>8.1f}'
               f'{counts.min():>6}{counts.max():>6}'
               f'{100 * counts.mean() / grid.num_patches:>8.1f}')
+    if args.out:
+        write_json(args.out, dict(
+            tool='tools/selection_stats.py', command=command_line(),
+            data_root=args.data_root, ann_file=osp.join(
+                osp.basename(osp.normpath(args.data_root)), args.ann_file),
+            input_size=list(args.input_size), grid=[grid.rows, grid.cols],
+            num_patches=grid.num_patches, guide=guide,
+            score_thr=args.score_thr, rows=rows))
+        print(f'-> {args.out}')
 
 
 if __name__ == '__main__':

@@ -1,5 +1,7 @@
-"""tools/get_flops.py end to end: the rows it prints, and an online guide
-counted at its own input size (it resizes the ViT's crops to it)."""
+"""tools/get_flops.py end to end: the rows it prints and writes with
+--out, each ratio in its own convention, an online guide counted at its own
+input size (it resizes the ViT's crops to it), and --all-configs."""
+import json
 import os.path as osp
 import re
 import subprocess
@@ -13,6 +15,12 @@ from torch import nn
 from mmpose_patchsel.models.pose_estimators import build_guide_model
 
 PROJECT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(PROJECT, 'tools'))
+import get_flops as tool  # noqa: E402
+
+from mmpose_patchsel.analysis.results_tables import (  # noqa: E402
+    configs_table, flops_table)
+
 LITEHRNET = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
              'td-hm_litehrnet-18_8xb64-210e_coco-256x192.py')
 #: The guide at 128x96, the ViT at 256x192.
@@ -83,7 +91,13 @@ def test_rows_of_a_selection_config_on_real_data(tiny_coco_cfg, coco_root):
     assert 'no patch selection in this config' in out  # no SelectPatches
     full, k96 = row(out, 'full'), row(out, 'K=96')
     assert float(full[0]) == 192 and float(k96[0]) == 96
-    assert float(k96[1]) < float(full[1]) and float(full[3]) == 1.0
+    # tokens, GFLOPs without attention, vs full, GFLOPs with it, vs full
+    assert float(k96[1]) < float(full[1]) < float(full[3])
+    assert float(full[2]) == float(full[4]) == 1.0
+    assert float(k96[2]) == pytest.approx(
+        float(k96[1]) / float(full[1]), abs=0.01)
+    assert float(k96[4]) == pytest.approx(
+        float(k96[3]) / float(full[3]), abs=0.01)
 
 
 def test_rows_of_a_self_pruning_backbone(tiny_coco_cfg):
@@ -97,3 +111,80 @@ def test_rows_of_a_self_pruning_backbone(tiny_coco_cfg):
     assert float(pruned[0]) == pytest.approx((192 + 135) / 2)
     assert float(pruned[1]) < float(full[1])
     assert re.search(r'params [\d.]+ M', out)
+
+
+def test_out_writes_what_it_prints_and_append_adds_a_run(
+        tiny_coco_cfg, coco_root, tmp_path):
+    skeleton = osp.join(osp.dirname(tiny_coco_cfg),
+                        'td-hm_patchsel-vit-tiny-skeleton_coco-testdata-'
+                        '256x192.py')
+    out_file = str(tmp_path / 'flops.json')
+    out = get_flops(skeleton, '--num-keep', '96', '--data-root',
+                    str(coco_root), '--out', out_file)
+    get_flops(str(tiny_coco_cfg), '--keep-rate', '0.7', '--out', out_file,
+              '--append', '--cfg-options',
+              'model.backbone.type=JointTokenPatchSelViT',
+              'model.backbone.num_joints=17',
+              'model.backbone.prune_after=[0]')
+    with open(out_file) as f:
+        results = json.load(f)
+    first, joint = results['runs']
+    assert [r['kind'] for r in first['rows']] == ['full', 'num_keep',
+                                                  'dataset']
+    assert first['method'] == 'skeleton' and joint['method'] == 'joint tokens'
+    for r in first['rows']:  # the JSON holds the printed numbers
+        printed = row(out, r['setting'])
+        assert float(printed[0]) == pytest.approx(r['tokens'], abs=0.05)
+        assert float(printed[1]) == pytest.approx(
+            r['flops_no_attention'] / 1e9, abs=0.005)
+        assert float(printed[3]) == pytest.approx(r['flops'] / 1e9,
+                                                  abs=0.005)
+    mean = first['rows'][2]
+    assert mean['persons'] > 0 and 0 < mean['tokens'] < 192
+    assert mean['data'] == 'coco/test_coco.json'
+    rate = joint['rows'][1]
+    assert rate['keep_rate'] == 0.7 and rate['joint_tokens'] == 17
+    table = flops_table(results)
+    assert 'joint tokens, keep 0.7' in table and table.count('| full |') == 1
+
+
+@pytest.mark.slow
+def test_all_configs(testdata_root, tmp_path):
+    out_file = tmp_path / 'configs.json'
+    get_flops('--all-configs', 'tests/data/configs', '--testdata',
+              str(testdata_root), '--out', str(out_file))
+    results = json.loads(out_file.read_text())
+    entries = {osp.basename(c['config']).split('_')[1]: c
+               for c in results['configs']}
+    assert sorted(entries) == [
+        'patchsel-vit-tiny', 'patchsel-vit-tiny-jointtokens',
+        'patchsel-vit-tiny-onlineguide', 'patchsel-vit-tiny-skeleton']
+    full = entries['patchsel-vit-tiny']
+    assert full['tokens'] == 192 and full['tokens_from'] == 'all patches'
+    assert full['guide'] is None
+    skeleton = entries['patchsel-vit-tiny-skeleton']
+    assert skeleton['tokens'] < 192
+    assert skeleton['flops_no_attention'] < full['flops_no_attention']
+    assert 'bundled coco test images' in skeleton['tokens_from']
+    assert skeleton['params'] == full['params']
+    joint = entries['patchsel-vit-tiny-jointtokens']
+    assert joint['tokens'] < 192 and 'keep rate 0.5' in joint['tokens_from']
+    guide = entries['patchsel-vit-tiny-onlineguide']['guide']
+    assert guide['input_size'] == [192, 256] and guide['flops'] > 0
+    assert configs_table(results).count('| `tests/data/configs/') == 4
+
+
+def test_config_without_data_here_is_counted_on_the_full_grid(
+        tiny_coco_cfg, tmp_path):
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(
+        osp.dirname(tiny_coco_cfg),
+        'td-hm_patchsel-vit-tiny-skeleton_coco-testdata-256x192.py'))
+    counted = tool.Counted(cfg)
+    row = tool.config_cost(cfg, counted, str(tmp_path))  # no coco/ there
+    assert row['tokens'] == 192
+    assert row['tokens_from'] == ('full grid (no coco data here to select '
+                                  'on)')
+    cfg.test_dataloader.dataset.pipeline[4].num_keep = 50
+    row = tool.config_cost(cfg, counted, str(tmp_path))
+    assert row['tokens'] == 50 and 'fixed num_keep' in row['tokens_from']

@@ -1,33 +1,48 @@
-"""The README quotes results that a tool wrote: each accuracy table is the
-tool's own rendering of the committed results JSON."""
-import json
+"""README.md and docs/ quote results that a tool wrote: every marked table
+is the rendering of its committed JSON under docs/results/ (what
+``tools/update_tables.py --check`` checks), and no GPU results are quoted
+while no GPU results file exists."""
 import os.path as osp
 import sys
 
-import pytest
-
 PROJECT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.join(PROJECT, 'tools'))
-import benchmark_accuracy as accuracy  # noqa: E402
+import update_tables  # noqa: E402
+
+from mmpose_patchsel.analysis.table_markers import find_blocks  # noqa: E402
+
+GPU_RESULTS = osp.join(update_tables.RESULTS_DIR,
+                       'accuracy_synthetic_gpu.json')
 
 
-@pytest.mark.parametrize('preset', ['cpu', 'gpu'])
-def test_readme_table_is_the_committed_results(preset):
-    """The README's accuracy table of ``preset`` is ``--table`` of the
-    committed ``docs/results/accuracy_synthetic_<preset>.json``, not typed
-    by hand."""
-    name = f'accuracy_synthetic_{preset}'
-    path = osp.join(accuracy.PROJECT, 'docs', 'results', f'{name}.json')
-    if not osp.isfile(path):
-        pytest.skip(f'no docs/results/{name}.json yet: the README quotes '
-                    f'no --preset {preset} table')
-    with open(path) as f:
-        results = json.load(f)
-    with open(osp.join(accuracy.PROJECT, 'README.md')) as f:
-        readme = f.read()
-    begin, end = f'<!-- {name} table -->', f'<!-- /{name} table -->'
-    assert begin in readme and end in readme
-    table = readme.split(begin)[1].split(end)[0]
-    assert table.strip() == accuracy.markdown(results)
-    assert results['meta']['preset'] == preset
-    assert len(results['meta']['seeds']) >= 3
+def marked_blocks():
+    """(file, block) of every marked block of README.md and docs/."""
+    for path in update_tables.default_files():
+        with open(path) as f:
+            for block in find_blocks(f.read(), path):
+                yield path, block
+
+
+def test_every_marked_table_is_its_json_rendered():
+    render = update_tables.Renderer()
+    stale = [
+        line for path in update_tables.default_files()
+        for line in update_tables.stale_blocks(path, render)
+    ]
+    assert not stale, ('stale tables (python tools/update_tables.py '
+                       'rewrites them):\n' + '\n'.join(stale))
+
+
+def test_no_gpu_results_quoted_without_gpu_results():
+    if osp.isfile(GPU_RESULTS):
+        # Quoted now: then the summary's GPU rows must be there, rendered.
+        summaries = [b for _, b in marked_blocks() if b.name == 'summary']
+        assert all('GPU speed-up' in b.body for b in summaries)
+        return
+    for path, block in marked_blocks():
+        assert block.name != 'accuracy_synthetic_gpu', path
+        assert 'GPU speed-up' not in block.body, (path, block.name)
+    for path in update_tables.default_files():
+        with open(path) as f:
+            rows = [line for line in f if line.startswith('|')]
+        assert not any('GPU speed-up' in row for row in rows), path

@@ -1,0 +1,304 @@
+"""Markdown tables of the results JSON files under ``docs/results/``.
+
+Each renderer takes the JSON that a tool wrote (the tool named in the
+docstring) and returns the Markdown that README.md and docs/*.md show
+between ``<!-- table: NAME -->`` markers; ``tools/update_tables.py`` puts
+it there. Numbers are only formatted or divided here, never typed in.
+
+AP drops are signed one way everywhere: the full model's AP minus the
+row's (positive: accuracy lost).
+"""
+import statistics
+from typing import Iterable, List, Optional, Sequence, Tuple
+
+#: mmpretrain's ViT arch names, as the paper calls the models.
+VIT_NAMES = {'small': 'ViT-S', 'base': 'ViT-B', 'large': 'ViT-L',
+             'huge': 'ViT-H'}
+
+
+def vit_label(backbone: dict) -> str:
+    """'ViT-B' for a backbone config of mmpretrain's arch 'base' (or 'b'),
+    '<dims>-dim x <layers> ViT' for one given as a dict."""
+    arch = backbone.get('arch', 'base')
+    if isinstance(arch, str):
+        for name, label in VIT_NAMES.items():
+            if arch.lower() in (name, name[0]):
+                return label
+        return f'ViT ({arch})'
+    return f"ViT {arch['embed_dims']}-dim x {arch['num_layers']}"
+
+
+def markdown_table(header: Sequence[str],
+                   rows: Iterable[Sequence[str]]) -> List[str]:
+    """The lines of a Markdown table."""
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '---|' * len(header)]
+    lines += ['| ' + ' | '.join(str(c) for c in row) + ' |' for row in rows]
+    return lines
+
+
+def gflops(flops: float) -> str:
+    return f'{flops / 1e9:.2f}'
+
+
+def signed(mean: float, std: Optional[float] = None) -> str:
+    """``+0.004 ± 0.002``: a drop with its spread (none for one seed)."""
+    return f'{mean:+.3f}' + ('' if std is None else f' ± {std:.3f}')
+
+
+# ------------------------------------------- accuracy (benchmark_accuracy)
+def paired_drop(full: dict, row: dict) -> Tuple[float, Optional[float]]:
+    """AP drop of an accuracy row, full minus row, each seed paired with
+    the full model of the same seed: mean and sample std (None for one
+    seed). Computed from the per-seed APs, whatever sign the JSON's own
+    ``AP_drop`` field has."""
+    full_ap = dict(zip(full['seeds'], full['AP_seeds']))
+    drops = [full_ap[seed] - ap
+             for seed, ap in zip(row['seeds'], row['AP_seeds'])]
+    std = statistics.stdev(drops) if len(drops) > 1 else None
+    return statistics.mean(drops), std
+
+
+def _summary_rows(results: dict) -> List[dict]:
+    """The rows at a glance: full, every row trained with selection, and
+    training-free skeleton selection (dropped and merged)."""
+    return [
+        r for r in results['rows']
+        if r['method'] == 'full' or r['trained'] == 'yes' or
+        r['method'] == 'skeleton'
+    ]
+
+
+def _method(row: dict) -> str:
+    if row['method'] == 'full':
+        return 'full (all patches)'
+    if row['setting'].startswith(row['method']):
+        return row['setting']
+    return f"{row['method']}, {row['setting']}"
+
+
+def _summary_table(results: dict) -> List[str]:
+    meta = results['meta']
+    full = next(r for r in results['rows'] if r['method'] == 'full')
+    timed_on = meta.get('timed_on', 'CPU')
+    rows = []
+    for r in _summary_rows(results):
+        drop, std = paired_drop(full, r)
+        fewer = 1 - r['gflops_no_attn'] / full['gflops_no_attn']
+        trained = {'yes': 'yes', 'no (full model)': 'no (training-free)'}
+        rows.append([
+            _method(r),
+            '-' if r is full else trained.get(r['trained'], r['trained']),
+            '-' if r is full else
+            (f"merged ({r['merge']})" if r['merge'] else 'dropped'),
+            f"{r['tokens']:.0f}", f"{r['gflops_no_attn']:.3f}",
+            f'{fewer:.0%}',
+            f"{r['speedup']:.2f}x" if r.get('speedup') else '-',
+            '-' if r is full else signed(drop, std)
+        ])
+    return markdown_table([
+        'method', 'trained with selection', 'unselected patches',
+        'tokens kept', 'GFLOPs', 'fewer GFLOPs', f'{timed_on} speed-up',
+        'AP drop'
+    ], rows)
+
+
+def _summary_caption(results: dict) -> str:
+    meta = results['meta']
+    vit = meta['vit']
+    seeds = ', '.join(map(str, meta['seeds']))
+    return (
+        f"**SYNTHETIC data, not COCO**: a {vit['embed_dims']}-dim x "
+        f"{vit['num_layers']}-layer ViT at 256x192 (192 tokens), trained "
+        f"and evaluated on generated figures ({meta['persons_eval']} "
+        f"{meta['eval_split']} persons). GFLOPs per person without the "
+        "attention matmuls (the paper's convention); fewer GFLOPs: against "
+        "the full model in that convention. Speed-up: the whole model on "
+        f"the same val batches ({meta['device']}), all rows in one run. AP "
+        "drop = the full model's AP minus the row's (positive: accuracy "
+        f"lost), mean ± sample std over seeds {seeds}, each paired with its "
+        'own full model (no ±: first seed only).')
+
+
+def summary_table(cpu: dict, gpu: Optional[dict] = None) -> str:
+    """Results at a glance, from ``tools/benchmark_accuracy.py``'s
+    ``accuracy_synthetic_cpu.json``; with ``gpu`` (its
+    ``accuracy_synthetic_gpu.json``) the same rows of the GPU preset
+    follow in a second table."""
+    lines = [_summary_caption(cpu), ''] + _summary_table(cpu)
+    if gpu is not None:
+        lines += ['', f"GPU preset ({gpu['meta']['device']}). "
+                  + _summary_caption(gpu), ''] + _summary_table(gpu)
+    return '\n'.join(lines)
+
+
+# --------------------------------------------------------- get_flops.py
+def _flops_label(row: dict, run: dict) -> str:
+    kind = row['kind']
+    if kind == 'full':
+        return 'full'
+    if kind == 'num_keep':
+        return f"K = {row['tokens']:.0f}"
+    if kind == 'keep_rate':
+        return f"{run['method']}, keep {row['keep_rate']:g}"
+    return (f"{run['method']}, mean over the {row['persons']} persons of "
+            f"{row['data']} ({row['guide']} as guide)")
+
+
+def _flops_tokens(row: dict) -> str:
+    extra = row.get('joint_tokens')
+    return f"{row['tokens']:.1f}" + (
+        f' (+{extra} joint tokens)' if extra else '')
+
+
+def flops_table(results: dict) -> str:
+    """FLOPs of ``tools/get_flops.py --out``: the first run's rows, then
+    the other runs' rows but their full ones, each "vs full" the ratio in
+    the convention of the GFLOPs column beside it."""
+    first = results['runs'][0]
+    full = first['rows'][0]
+    rows = []
+    for i, run in enumerate(results['runs']):
+        for row in run['rows']:
+            if i and row['kind'] == 'full':
+                continue
+            rows.append([
+                _flops_label(row, run), _flops_tokens(row),
+                gflops(row['flops_no_attention']),
+                f"{row['flops_no_attention'] / full['flops_no_attention']:.2f}",
+                gflops(row['flops']), f"{row['flops'] / full['flops']:.2f}"
+            ])
+    w, h = first['input_size']
+    lines = markdown_table([
+        f"{first['model']} {h}x{w}", 'tokens', 'GFLOPs (no attention)',
+        'vs full', 'GFLOPs with attention', 'vs full'
+    ], rows)
+    lines += [
+        '', f"GFLOPs per person, one multiply-add = one FLOP; without "
+        "attention is the paper's convention (mmcv-style counters do not "
+        "see the attention matmuls). Params "
+        f"{first['params'] / 1e6:.1f} M. Commands:", ''
+    ] + [f"`{run['command']}`" + ('' if i + 1 == len(results['runs'])
+                                   else '<br>')
+         for i, run in enumerate(results['runs'])]
+    return '\n'.join(lines)
+
+
+def configs_table(results: dict) -> str:
+    """Params and GFLOPs of every config (``tools/get_flops.py
+    --all-configs``)."""
+    rows = [[
+        f"`{c['config']}`", f"{c['params'] / 1e6:.1f}",
+        '-' if c['tokens'] is None else f"{c['tokens']:.1f}",
+        gflops(c['flops_no_attention']),
+        gflops(c['flops']), c['tokens_from']
+    ] for c in results['configs']]
+    lines = markdown_table([
+        'config', 'params (M)', 'tokens', 'GFLOPs (no attention)',
+        'GFLOPs with attention', 'tokens from'
+    ], rows)
+    return '\n'.join(lines + [
+        '', 'GFLOPs per person at the config\'s input size, one '
+        'multiply-add = one FLOP; an online guide\'s own cost is not '
+        f"included. `{results['command']}`"
+    ])
+
+
+# ---------------------------------------------------------- benchmark.py
+def speed_table(results: dict) -> str:
+    """Times of ``tools/benchmark.py --out``: every run's rows, speed-ups
+    against the full model of the same run."""
+    runs = results['runs']
+    first = runs[0]
+    rows = []
+    for run in runs:
+        w, h = run['input_size']
+        rows += [[
+            f"{h}x{w} {r['setting']}", f"{r['tokens']:.0f}",
+            f"{r['backbone_ms']:.0f}", f"{r['backbone_speedup']:.2f}x",
+            f"{r['model_ms']:.0f}", f"{r['model_speedup']:.2f}x"
+        ] for r in run['rows']]
+    meta = first['meta']
+    timing = '; '.join(
+        f"{run['input_size'][1]}x{run['input_size'][0]}: median of "
+        f"{run['repeats']} rounds after {run['warmup']} warm-up"
+        for run in runs)
+    notes = [run['meta']['note'] for run in runs if run['meta'].get('note')]
+    lines = markdown_table([
+        f"{first['model']}, batch {first['batch_size']}", 'tokens',
+        'backbone ms', 'backbone speed-up', 'whole model ms', 'speed-up'
+    ], rows)
+    lines += [
+        '', f"{meta['machine']}, {meta['threads']} threads, torch "
+        f"{meta['torch']}; random inputs, eval, flip test "
+        f"{'on' if first['flip'] else 'off'}, random kept patches. {timing}; "
+        'the settings of one input size take turns in one run, so the '
+        'speed-ups (each against the full model of the same run) are what '
+        'to compare: the milliseconds move with the load of a shared '
+        'machine.' + ''.join(f' {n}' for n in notes), '',
+        'Commands:', ''
+    ] + [f"`{run['command']}`" + ('' if i + 1 == len(runs) else '<br>')
+         for i, run in enumerate(runs)]
+    return '\n'.join(lines)
+
+
+# ---------------------------------------------------- selection_stats.py
+def selection_stats_table(results: dict) -> str:
+    """Kept tokens per selection setting (``tools/selection_stats.py
+    --out``)."""
+    total = results['num_patches']
+    rows = [[
+        f"`{r['setting']}`", r['persons'], f"{r['mean']:.1f}", r['min'],
+        r['max'], f"{100 * r['mean'] / total:.1f}"
+    ] for r in results['rows']]
+    lines = markdown_table(
+        ['setting', 'persons', 'mean', 'min', 'max', 'kept %'], rows)
+    rows_, cols = results['grid']
+    return '\n'.join(lines + [
+        '', f"Kept patch tokens of {rows_}x{cols} = {total} per person on "
+        f"{results['ann_file']}, guide: {results['guide']}, keypoint score "
+        f"threshold {results['score_thr']}. Settings are "
+        '`mode:num_neighbours[:num_keep]`. '
+        f"`{results['command']}`"
+    ])
+
+
+# ---------------------------------------------------- benchmark_video.py
+def video_table(results: dict) -> str:
+    """The rows of ``tools/benchmark_video.py``'s results, one table per
+    model and budget; AP drop = full minus row."""
+    lines = [
+        f"{results['data']} Device: {results['device']}. AP: CocoMetric "
+        'per clip, mean over clips; AP drop = the full model\'s AP minus '
+        "the row's (positive: accuracy lost). ms / frame: median CPU time "
+        'of `tracker.track` (pipeline, guide and model), the rows taking '
+        'turns on every frame.', ''
+    ]
+    for block in results['blocks']:
+        m = block['model_only']
+        frames = {r['frames'] for r in block['rows'].values()}
+        frames = '/'.join(str(f) for f in sorted(frames))
+        lines += [
+            f"**{block['model']}** (model-only speed-up at "
+            f"{m['tokens']:.0f} tokens, batch {m['batch']}: "
+            f"{m['speedup']:.2f}x; {frames} timed frames per row)", ''
+        ]
+        rows = []
+        for name, r in block['rows'].items():
+            of = r.get('speedup_vs_model_only')
+            src = r['by_source']
+            rows.append([
+                name, '-' if r['AP'] is None else f"{r['AP']:.3f}",
+                '-' if r.get('AP_drop') is None else signed(r['AP_drop']),
+                '-' if r['tokens'] is None else f"{r['tokens']:.1f}",
+                f"{r['frame_ms_median']:.1f}", f"{r['speedup']:.2f}x",
+                '-' if of is None else f'{of:.2f}',
+                f"{src['previous']} / {src['online']} / {src['full']}",
+                r['fallbacks']
+            ])
+        lines += markdown_table([
+            'row', 'AP', 'AP drop', 'tokens', 'ms / frame (median)',
+            'speed-up', 'of model-only', 'previous / online / full',
+            'fallbacks'
+        ], rows) + ['']
+    return '\n'.join(lines).rstrip('\n')

@@ -1,0 +1,209 @@
+"""Fill the generated tables of README.md and docs/*.md from their JSON.
+
+A table sits between ``<!-- table: NAME -->`` and ``<!-- /table: NAME -->``
+lines; ``TABLES[NAME]`` says which results JSON files under
+``docs/results/`` it is rendered from and how. Only the text between the
+markers is rewritten. With ``--check`` nothing is written: the stale
+blocks are listed and the exit status is 1.
+
+To add a table: write its JSON from the tool that measures it, add an
+entry to ``TABLES`` and the command that writes the JSON to ``COMMANDS``.
+
+Example::
+
+    python tools/update_tables.py           # rewrite every marked block
+    python tools/update_tables.py --check   # what CI runs
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import sys
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+PROJECT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, osp.join(PROJECT, 'tools'))
+
+from mmpose_patchsel.analysis import results_tables as tables  # noqa: E402
+from mmpose_patchsel.analysis.table_markers import (  # noqa: E402
+    Block, MarkerError, as_body, fill_blocks, find_blocks)
+
+RESULTS_DIR = osp.join(PROJECT, 'docs', 'results')
+
+#: The command that writes each results JSON (the stem is the key).
+COMMANDS = {
+    'accuracy_synthetic_cpu': 'python tools/benchmark_accuracy.py '
+    '--results docs/results/accuracy_synthetic_cpu.json',
+    'accuracy_synthetic_gpu': 'python tools/benchmark_accuracy.py '
+    '--preset gpu --results docs/results/accuracy_synthetic_gpu.json',
+    'flops_vitb': 'python tools/get_flops.py configs/coco/'
+    'td-hm_patchsel-vit-base-skeleton_8xb64-210e_coco-256x192.py '
+    '--num-keep 144 96 --data-root ../shared/data/mmpose_testdata/coco '
+    '--out docs/results/flops_vitb.json, then python tools/get_flops.py '
+    'configs/coco/td-hm_patchsel-vit-base-jointtokens_8xb64-210e_coco-'
+    '256x192.py --keep-rate 0.7 --out docs/results/flops_vitb.json '
+    '--append',
+    'configs': 'python tools/get_flops.py --all-configs configs '
+    '--testdata ../shared/data/mmpose_testdata '
+    '--out docs/results/configs.json',
+    'speed_cpu': 'python tools/benchmark.py configs/coco/'
+    'td-hm_patchsel-vit-base-skeleton_8xb64-210e_coco-256x192.py '
+    '--batch-size 8 --num-keep 144 96 --out docs/results/speed_cpu.json, '
+    'then the same with --num-keep 324 216 --input-size 288 384 --append',
+    'selection_stats': 'python tools/selection_stats.py --data-root '
+    '../shared/data/mmpose_testdata/coco --settings neighbour:0 neighbour:4 '
+    'neighbour:8 neighbour:12 skeleton:0 skeleton:4 skeleton:0:96 '
+    '--out docs/results/selection_stats.json',
+    'video_benchmark': 'python tools/benchmark_video.py '
+    '--results docs/results/video_benchmark.json',
+}
+
+
+class TableError(Exception):
+    """A block that cannot be rendered: unknown name or missing JSON."""
+
+
+@dataclass
+class Table:
+    """How a block is rendered: ``render`` gets the loaded JSON of each of
+    ``sources`` (stems under docs/results/), and of each of ``optional``
+    that exists."""
+    render: Callable[[Dict[str, dict]], str]
+    sources: Tuple[str, ...]
+    optional: Tuple[str, ...] = ()
+
+
+def _one(stem: str, render: Callable[[dict], str]) -> Table:
+    """A table rendered from the JSON of its own name alone."""
+    return Table(lambda results: render(results[stem]), (stem, ))
+
+
+def _accuracy(results: dict) -> str:
+    import benchmark_accuracy  # tools/: heavy, only when a block needs it
+    return benchmark_accuracy.markdown(results)
+
+
+TABLES: Dict[str, Table] = {
+    'accuracy_synthetic_cpu': _one('accuracy_synthetic_cpu', _accuracy),
+    'summary': Table(
+        lambda results: tables.summary_table(
+            results['accuracy_synthetic_cpu'],
+            results.get('accuracy_synthetic_gpu')),
+        ('accuracy_synthetic_cpu', ), optional=('accuracy_synthetic_gpu', )),
+    'flops_vitb': _one('flops_vitb', tables.flops_table),
+    'speed_cpu': _one('speed_cpu', tables.speed_table),
+    'configs': _one('configs', tables.configs_table),
+    'selection_stats': _one('selection_stats', tables.selection_stats_table),
+    'video_benchmark': _one('video_benchmark', tables.video_table),
+}
+
+
+def default_files(root: str = PROJECT) -> List[str]:
+    """README.md and every Markdown file under docs/."""
+    return [osp.join(root, 'README.md')] + sorted(
+        glob.glob(osp.join(root, 'docs', '**', '*.md'), recursive=True))
+
+
+class Renderer:
+    """Renders blocks, loading each results JSON once."""
+
+    def __init__(self, results_dir: str = RESULTS_DIR,
+                 registry: Optional[Dict[str, Table]] = None) -> None:
+        self.results_dir = results_dir
+        self.registry = TABLES if registry is None else registry
+        self._loaded: Dict[str, dict] = {}
+
+    def _load(self, stem: str) -> Optional[dict]:
+        if stem not in self._loaded:
+            path = osp.join(self.results_dir, f'{stem}.json')
+            if not osp.isfile(path):
+                return None
+            with open(path) as f:
+                self._loaded[stem] = json.load(f)
+        return self._loaded[stem]
+
+    def __call__(self, block: Block, source: str) -> str:
+        table = self.registry.get(block.name)
+        if table is None:
+            raise TableError(
+                f'{source}:{block.line}: unknown table '
+                f'"<!-- table: {block.name} -->"; known: '
+                f'{", ".join(sorted(self.registry))} (tools/update_tables.py '
+                'TABLES)')
+        results = {}
+        for stem in table.sources:
+            data = self._load(stem)
+            if data is None:
+                raise TableError(
+                    f'{source}:{block.line}: table "{block.name}" needs '
+                    f'{osp.join(self.results_dir, stem + ".json")}, which '
+                    f'does not exist; write it with: '
+                    f'{COMMANDS.get(stem, "(no command registered)")}')
+            results[stem] = data
+        for stem in table.optional:
+            data = self._load(stem)
+            if data is not None:
+                results[stem] = data
+        return table.render(results)
+
+
+def stale_blocks(path: str, render: Renderer) -> List[str]:
+    """``file:line NAME`` of each block of ``path`` whose body is not its
+    rendering."""
+    with open(path) as f:
+        text = f.read()
+    return [
+        f'{path}:{b.line} {b.name}' for b in find_blocks(text, path)
+        if b.body != as_body(render(b, path))
+    ]
+
+
+def update(path: str, render: Renderer) -> bool:
+    """Rewrite the marked blocks of ``path``; True if it changed."""
+    with open(path) as f:
+        text = f.read()
+    new = fill_blocks(text, lambda b: render(b, path), path)
+    if new != text:
+        with open(path, 'w') as f:
+            f.write(new)
+    return new != text
+
+
+def parse_args(argv: Optional[Sequence[str]] = None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('files', nargs='*',
+                        help='Markdown files (default: README.md, docs/)')
+    parser.add_argument('--check', action='store_true',
+                        help='write nothing; exit 1 if a block is stale')
+    parser.add_argument('--results-dir', default=RESULTS_DIR)
+    return parser.parse_args(argv)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = parse_args(argv)
+    files = args.files or default_files()
+    render = Renderer(args.results_dir)
+    try:
+        return _run(files, render, args.check)
+    except (TableError, MarkerError) as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 2
+
+
+def _run(files: List[str], render: Renderer, check: bool) -> int:
+    if check:
+        stale = [s for path in files for s in stale_blocks(path, render)]
+        for line in stale:
+            print(f'stale: {line}')
+        if stale:
+            print('run python tools/update_tables.py to regenerate them')
+        return 1 if stale else 0
+    for path in files:
+        if update(path, render):
+            print(f'updated {osp.relpath(path)}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
