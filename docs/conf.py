@@ -54,9 +54,29 @@ autosummary_imported_members = False
 autodoc_member_order = 'bysource'
 autodoc_typehints = 'description'
 autodoc_class_signature = 'separated'
+# A method that overrides mmpose's without a docstring of its own is not
+# documented with mmpose's text (whose markup is not ours to fix).
+autodoc_inherit_docstrings = False
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
 napoleon_use_rtype = False
+# 'Attributes:' sections as fields of their class, so that the attributes
+# autodoc documents on their own are not described twice.
+napoleon_use_ivar = True
+
+
+def skip_namedtuple_fields(app, what, name, obj, skip, options):
+    """Skip a NamedTuple's field properties: their docstring is only
+    'Alias for field number N'; the class's Attributes section says what
+    each field is."""
+    doc = getattr(obj, '__doc__', None) or ''
+    if doc.startswith('Alias for field number'):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect('autodoc-skip-member', skip_namedtuple_fields)
 
 html_theme = 'furo'
 html_title = f'mmpose-patchsel {release}'

@@ -160,7 +160,8 @@ class JointTokenPatchSelViT(PatchSelViT):
       without it are the same. Eval mode computes none of it.
 
     Args:
-        arch, **kwargs: as :class:`PatchSelViT`.
+        arch (str | dict): as :class:`PatchSelViT`.
+        **kwargs: the other arguments of :class:`PatchSelViT`.
         num_joints (int): Joint tokens, one per keypoint (COCO 17, MPII 16).
         prune_after (Sequence[int]): 0-based indices of the blocks after
             which patch tokens are pruned, each in [0, num_layers - 2].
