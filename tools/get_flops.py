@@ -199,7 +199,10 @@ def online_guide(cfg: Config) -> Optional[dict]:
     cost = guide_flops(
         build_guide_model(guide_cfg['config'],
                           cfg_options=guide_cfg.get('cfg_options')))
-    return dict(config=guide_cfg['config'],
+    path = guide_cfg['config']  # mmpose::..., or a file (relative to here)
+    if osp.isfile(path):
+        path = osp.relpath(path)
+    return dict(config=path,
                 input_size=list(cost['input_size']), flops=cost['flops'],
                 flops_no_attention=cost['flops_no_attention'])
 

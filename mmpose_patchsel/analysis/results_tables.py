@@ -94,19 +94,21 @@ def _summary_table(results: dict) -> List[str]:
             f"{r['tokens']:.0f}", f"{r['gflops_no_attn']:.3f}",
             f'{fewer:.0%}',
             f"{r['speedup']:.2f}x" if r.get('speedup') else '-',
-            '-' if r is full else signed(drop, std)
+            '-' if r is full else signed(drop, std), len(r['seeds'])
         ])
     return markdown_table([
         'method', 'trained with selection', 'unselected patches',
         'tokens kept', 'GFLOPs', 'fewer GFLOPs', f'{timed_on} speed-up',
-        'AP drop'
+        'AP drop', 'seeds'
     ], rows)
 
 
 def _summary_caption(results: dict) -> str:
     meta = results['meta']
     vit = meta['vit']
-    seeds = ', '.join(map(str, meta['seeds']))
+    full = next(r for r in results['rows'] if r['method'] == 'full')
+    spread = f" ± {full['AP_std']:.3f}" if full.get('AP_std') else ''
+    name = f"accuracy_synthetic_{meta['preset']}"
     return (
         f"**SYNTHETIC data, not COCO**: a {vit['embed_dims']}-dim x "
         f"{vit['num_layers']}-layer ViT at 256x192 (192 tokens), trained "
@@ -116,8 +118,11 @@ def _summary_caption(results: dict) -> str:
         "the full model in that convention. Speed-up: the whole model on "
         f"the same val batches ({meta['device']}), all rows in one run. AP "
         "drop = the full model's AP minus the row's (positive: accuracy "
-        f"lost), mean ± sample std over seeds {seeds}, each paired with its "
-        'own full model (no ±: first seed only).')
+        'lost), mean ± sample std over the seeds, each paired with its own '
+        f"full model (one seed: the first); the full model's AP is "
+        f"{full['AP']:.3f}{spread}. From `docs/results/{name}.json`, written "
+        f"by `python tools/benchmark_accuracy.py --preset {meta['preset']} "
+        f'--results docs/results/{name}.json`.')
 
 
 def summary_table(cpu: dict, gpu: Optional[dict] = None) -> str:
@@ -178,9 +183,7 @@ def flops_table(results: dict) -> str:
         "attention is the paper's convention (mmcv-style counters do not "
         "see the attention matmuls). Params "
         f"{first['params'] / 1e6:.1f} M. Commands:", ''
-    ] + [f"`{run['command']}`" + ('' if i + 1 == len(results['runs'])
-                                   else '<br>')
-         for i, run in enumerate(results['runs'])]
+    ] + [f"- `{run['command']}`" for run in results['runs']]
     return '\n'.join(lines)
 
 
@@ -237,8 +240,7 @@ def speed_table(results: dict) -> str:
         'to compare: the milliseconds move with the load of a shared '
         'machine.' + ''.join(f' {n}' for n in notes), '',
         'Commands:', ''
-    ] + [f"`{run['command']}`" + ('' if i + 1 == len(runs) else '<br>')
-         for i, run in enumerate(runs)]
+    ] + [f"- `{run['command']}`" for run in runs]
     return '\n'.join(lines)
 
 

@@ -24,8 +24,10 @@ def cells(table: str, first: str) -> list:
 
 def accuracy_row(name, method, setting, trained, merge, seeds, aps,
                  gflops_no_attn, speedup):
+    spread = (max(aps) - min(aps)) / 2 ** 0.5 if len(aps) == 2 else None
     return dict(name=name, method=method, setting=setting, trained=trained,
-                merge=merge, seeds=seeds, AP_seeds=aps, tokens=100.0,
+                merge=merge, seeds=seeds, AP_seeds=aps, AP=sum(aps) / len(aps),
+                AP_std=spread, tokens=100.0,
                 gflops=gflops_no_attn + 0.1, gflops_no_attn=gflops_no_attn,
                 speedup=speedup)
 
@@ -35,6 +37,7 @@ def accuracy():
     """An accuracy benchmark's results: two seeds."""
     return dict(
         meta=dict(vit=dict(embed_dims=192, num_layers=6), seeds=[0, 1],
+                  preset='cpu',
                   persons_eval=50, eval_split='val', device='CPU, 2 threads',
                   timed_on='CPU'),
         rows=[
@@ -67,10 +70,12 @@ def test_summary_rows_columns_and_caption(accuracy):
     skeleton = cells(table, 'skeleton, K=133')
     # tokens, GFLOPs (no attention), fewer GFLOPs in that same convention,
     # speed-up, drop with its spread.
-    assert skeleton[3:] == ['100', '0.750', '25%', '1.30x', '+0.015 ± 0.007']
+    assert skeleton[3:] == ['100', '0.750', '25%', '1.30x', '+0.015 ± 0.007',
+                            '2']
     merged = cells(table, 'skeleton, K=83')
     assert merged[1:3] == ['no (training-free)', 'merged (1)']
-    assert merged[-1] == '-0.050'
+    assert merged[-2:] == ['-0.050', '1']
+    assert "the full model's AP is 0.310 ± 0.014" in table
     # Training-free neighbour rows are left to the full table.
     assert 'n=4, K=133' not in table
     assert 'GPU' not in table
