@@ -86,7 +86,7 @@ install_openmmlab() {
 
 install_project() {
     pip_install -r "$ROOT/requirements/runtime.txt" \
-        -r "$ROOT/requirements/tests.txt"
+        -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/docs.txt"
     "$VENV/bin/python" -m pip install --no-deps --no-build-isolation -e "$ROOT"
 }
 
