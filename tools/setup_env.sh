@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build (or reuse) the CPU environment for mmpose-patchsel: a virtualenv with
 # the pinned torch pair, mmcv compiled with its CPU ops, mmpose, mmdet, mim,
-# and this package installed in editable mode.
+# Sphinx for the docs, and this package installed in editable mode.
 #
 # Idempotent: a stamp in the venv records a hash of the requirement files and
 # of this script; when it matches, nothing is reinstalled. The compiled mmcv
