@@ -19,10 +19,11 @@ def test_docs_build_without_warnings(tmp_path):
             module, reason=f'{module} is not installed: '
             'pip install -r requirements/docs.txt')
     # A copy, so that autosummary's generated pages and the build land in
-    # tmp_path and not in the checkout.
+    # tmp_path and not in the checkout; conf.py finds the package beside it.
     source = tmp_path / 'docs'
     shutil.copytree(DOCS, source,
                     ignore=shutil.ignore_patterns('_build', '_autosummary'))
+    (tmp_path / 'mmpose_patchsel').symlink_to(PROJECT / 'mmpose_patchsel')
     out = tmp_path / 'html'
     result = subprocess.run(
         [sys.executable, '-m', 'sphinx', '-W', '--keep-going', '-q', '-b',
