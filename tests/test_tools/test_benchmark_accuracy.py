@@ -29,6 +29,16 @@ sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.dirname(
 import benchmark_accuracy as accuracy  # noqa: E402
 
 
+RESULTS = osp.join(accuracy.PROJECT, 'docs', 'results',
+                   'accuracy_synthetic_cpu.json')
+
+
+def committed_results() -> dict:
+    """The cpu preset's results as committed (the README's table)."""
+    with open(RESULTS) as f:
+        return json.load(f)
+
+
 def random_weights_ap(work_dir) -> float:
     """AP of the full fine-tuning config with fresh random weights."""
     cfg = Config.fromfile(str(work_dir / 'full' / 'config.py'))
@@ -40,12 +50,17 @@ def random_weights_ap(work_dir) -> float:
     return evaluate_checkpoint(cfg, ckpt)[0]['coco/AP']
 
 
+@pytest.mark.slow
 def test_every_row_and_the_table_are_written(ci_benchmark):
     work_dir, results = ci_benchmark
     rows = {r['name']: r for r in results['rows']}
     assert list(rows) == [spec.name for spec in accuracy.ROWS]
     full = rows[accuracy.FULL]
     assert full['tokens'] == 192 and full['AP_drop'] == 0
+    # AP drop: the full model's AP minus the row's (one seed here).
+    assert results['meta']['ap_drop'] == accuracy.AP_DROP
+    for name, row in rows.items():
+        assert row['AP_drop'] == pytest.approx(full['AP'] - row['AP']), name
     meta = results['meta']
     # No warm_lr in the ci preset: the warm start config's own.
     assert meta['warm_lr'] == Config.fromfile(osp.join(
@@ -98,6 +113,7 @@ def test_every_row_and_the_table_are_written(ci_benchmark):
     assert all({'image_id', 'keypoints', 'bbox'} <= set(g) for g in guide)
 
 
+@pytest.mark.slow
 def test_learning_curve_of_the_warm_start(ci_benchmark):
     """Scored every ``curve_every`` epochs (the CI preset: at the end
     only), with the seconds of training before each score, summed from
@@ -115,6 +131,7 @@ def test_learning_curve_of_the_warm_start(ci_benchmark):
     assert (work_dir / 'learning_curve.png').stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_a_stopped_training_resumes(tmp_path):
     """``--stop-after`` ends after a stage; a training stopped after a
     checkpoint (here: a first run of 1 of the 2 epochs, with ``mim``)
@@ -138,6 +155,7 @@ def test_a_stopped_training_resumes(tmp_path):
     assert (run / 'train.log.stopped').is_file()
 
 
+@pytest.mark.slow
 def test_training_lifts_ap_off_the_random_weights_floor(ci_benchmark):
     work_dir, results = ci_benchmark
     floor = random_weights_ap(work_dir)
@@ -145,6 +163,7 @@ def test_training_lifts_ap_off_the_random_weights_floor(ci_benchmark):
     assert full['AP'] > floor and full['AR'] >= 0.01, (full, floor)
 
 
+@pytest.mark.slow
 def test_a_second_evaluation_reads_the_cache(ci_benchmark, tmp_path):
     """The scores of a config and checkpoint are kept; the same pair is
     not scored again (a tampered cached AP comes back), another option
@@ -180,12 +199,12 @@ def gpu_experiment(tmp_path) -> 'accuracy.Experiment':
     return accuracy.Experiment(str(tmp_path), accuracy.PRESETS['gpu'], 0)
 
 
-def test_gpu_preset_trains_a_vit_s_in_float16(tmp_path):
-    """The gpu preset's configs: its ViT-S with a matching head and layer
-    decay, its batch and workers, float16 autocast, the warm start's
-    learning rate; the guide keeps its
-    LiteHRNet; the cost points and the joint tokens' keep rate exist for
-    12 layers."""
+def test_gpu_preset_configures_a_vit_s_for_float16(tmp_path):
+    """The gpu preset's configs (it trains on a GPU only): its ViT-S with
+    a matching head and layer decay, built and run once, its batch and
+    workers, float16 autocast, the warm start's learning rate; the guide
+    keeps its LiteHRNet; the cost points and the joint tokens' keep rate
+    exist for 12 layers."""
     exp = gpu_experiment(tmp_path)
     preset = accuracy.PRESETS['gpu']
     vit = preset['vit']
@@ -267,11 +286,73 @@ def test_gpu_preset_on_a_machine_without_a_gpu_says_how_to_dry_run():
     accuracy.check_device('gpu', dict(gpu, **accuracy.DRY_RUN))
 
 
-def test_gpu_results_say_where_they_were_timed(ci_benchmark):
-    _, results = ci_benchmark
+def test_gpu_results_say_where_they_were_timed():
+    results = committed_results()
     meta = dict(results['meta'], timed_on='GPU', device='NVIDIA H200',
                 vit=accuracy.PRESETS['gpu']['vit'])
     table = accuracy.markdown(dict(results, meta=meta))
     assert '| GPU speed-up |' in table and 'CPU' not in table
     assert 'ViT 384-dim x 12 layers' in table
     assert 'on the GPU (NVIDIA H200)' in table
+
+
+def drop_results(full_seeds, row_seeds, seeds=(0, 1)) -> dict:
+    """A results dict of two rows, the full one and another, with these
+    per-seed APs (what the renderer and the drops need)."""
+    def row(name, aps):
+        return dict(name=name, method=name, setting='', trained='yes',
+                    merge=0, seeds=list(seeds), AP_seeds=list(aps),
+                    AP=sum(aps) / len(aps), AP_std=None, AP_drop=None,
+                    AP_drop_std=None, tokens=192.0, recall=None, gflops=1.0,
+                    gflops_saving=0.0, gflops_no_attn=1.0, AR=0.5,
+                    speedup=None)
+
+    results = committed_results()
+    return dict(results, rows=[row(accuracy.FULL, full_seeds),
+                               row('selected', row_seeds)])
+
+
+def test_ap_drop_is_the_full_models_ap_minus_the_rows():
+    """Positive = accuracy lost; each seed paired with its own full model:
+    seed 0 loses 0.1, seed 1 gains 0.02, so the drop is 0.04 +- 0.085."""
+    results = drop_results((0.5, 0.6), (0.4, 0.62))
+    drops = accuracy.ap_drops(results)
+    assert drops[accuracy.FULL] == (0.0, 0.0)
+    mean, std = drops['selected']
+    assert mean == pytest.approx(0.04)
+    assert std == pytest.approx((0.12**2 / 2)**0.5)  # of 0.1 and -0.02
+    line = next(row for row in accuracy.markdown(results).splitlines()
+                if row.startswith('| selected |'))
+    assert '| +0.040 ± 0.085 |' in line
+    rewritten = accuracy.rederive_drops(results)
+    assert rewritten['rows'][1]['AP_drop'] == pytest.approx(0.04)
+    assert rewritten['meta']['ap_drop'] == accuracy.AP_DROP
+    assert results['rows'][1]['AP_drop'] is None  # the input is unchanged
+
+
+def test_rederive_drops_rewrites_a_results_file(tmp_path, monkeypatch,
+                                                capsys):
+    """``--rederive-drops``: the drops of a file derived again from its
+    per-seed APs, in place; its table printed."""
+    path = tmp_path / 'results.json'
+    results = drop_results((0.5, 0.6), (0.4, 0.62))
+    results['rows'][1]['AP_drop'] = -0.04  # the other sign
+    path.write_text(json.dumps(results))
+    monkeypatch.setattr(sys, 'argv', ['benchmark_accuracy.py',
+                                      '--rederive-drops', str(path)])
+    accuracy.main()
+    rewritten = json.loads(path.read_text())
+    assert rewritten['rows'][1]['AP_drop'] == pytest.approx(0.04)
+    assert rewritten['rows'][0]['AP_seeds'] == [0.5, 0.6]
+    assert '| +0.040 ± 0.085 |' in capsys.readouterr().out
+
+
+def test_committed_results_sign_their_drops_full_minus_row():
+    """The committed results' drops are those the tool derives from their
+    per-seed APs, under the stated sign."""
+    results = committed_results()
+    assert results['meta']['ap_drop'] == accuracy.AP_DROP
+    drops = accuracy.ap_drops(results)
+    for row in results['rows']:
+        assert (row['AP_drop'], row['AP_drop_std']) == pytest.approx(
+            drops[row['name']]), row['name']

@@ -1,0 +1,2 @@
+"""Benchmarks behind ``tools/benchmark_*.py``: imported by those tools only
+(``import mmpose_patchsel`` does not load them)."""
