@@ -150,7 +150,7 @@ class Renderer:
 
 def stale_blocks(path: str, render: Renderer) -> List[str]:
     """``file:line NAME`` of each block of ``path`` whose body is not its
-    rendering."""
+    rendering (raises on a block that cannot be rendered)."""
     with open(path) as f:
         text = f.read()
     return [
@@ -159,11 +159,24 @@ def stale_blocks(path: str, render: Renderer) -> List[str]:
     ]
 
 
-def update(path: str, render: Renderer) -> bool:
-    """Rewrite the marked blocks of ``path``; True if it changed."""
+def update(path: str, render: Renderer,
+           errors: Optional[List[str]] = None) -> bool:
+    """Rewrite the marked blocks of ``path``; True if it changed. With
+    ``errors``, a block that cannot be rendered is left as it is and its
+    error added there; without, it raises."""
+
+    def body(block: Block) -> str:
+        try:
+            return render(block, path)
+        except TableError as error:
+            if errors is None:
+                raise
+            errors.append(str(error))
+            return block.body
+
     with open(path) as f:
         text = f.read()
-    new = fill_blocks(text, lambda b: render(b, path), path)
+    new = fill_blocks(text, body, path)
     if new != text:
         with open(path, 'w') as f:
             f.write(new)
@@ -186,23 +199,34 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     render = Renderer(args.results_dir)
     try:
         return _run(files, render, args.check)
-    except (TableError, MarkerError) as error:
+    except MarkerError as error:
         print(f'error: {error}', file=sys.stderr)
         return 2
 
 
 def _run(files: List[str], render: Renderer, check: bool) -> int:
-    if check:
-        stale = [s for path in files for s in stale_blocks(path, render)]
-        for line in stale:
-            print(f'stale: {line}')
-        if stale:
-            print('run python tools/update_tables.py to regenerate them')
-        return 1 if stale else 0
+    """Check or update every block, reporting each error; 2 on errors,
+    1 on stale blocks (--check), else 0."""
+    stale, errors = [], []
     for path in files:
-        if update(path, render):
+        if check:
+            with open(path) as f:
+                blocks = find_blocks(f.read(), path)
+            for block in blocks:
+                try:
+                    if block.body != as_body(render(block, path)):
+                        stale.append(f'{path}:{block.line} {block.name}')
+                except TableError as error:
+                    errors.append(str(error))
+        elif update(path, render, errors):
             print(f'updated {osp.relpath(path)}')
-    return 0
+    for line in stale:
+        print(f'stale: {line}')
+    if stale:
+        print('run python tools/update_tables.py to regenerate them')
+    for error in errors:
+        print(f'error: {error}', file=sys.stderr)
+    return 2 if errors else 1 if stale else 0
 
 
 if __name__ == '__main__':

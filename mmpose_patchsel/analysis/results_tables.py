@@ -224,7 +224,10 @@ def speed_table(results: dict) -> str:
     meta = first['meta']
     timing = '; '.join(
         f"{run['input_size'][1]}x{run['input_size'][0]}: median of "
-        f"{run['repeats']} rounds after {run['warmup']} warm-up"
+        f"{run['repeats']} rounds after {run['warmup']} warm-up" + (
+            f", load average {run['meta']['load_average_1min']:.1f} on "
+            f"{run['meta']['cpus']} CPUs at its start"
+            if 'load_average_1min' in run['meta'] else '')
         for run in runs)
     notes = [run['meta']['note'] for run in runs if run['meta'].get('note')]
     lines = markdown_table([

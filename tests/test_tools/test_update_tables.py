@@ -62,15 +62,20 @@ def test_stale_block_is_found_then_rewritten(tmp_path, results_dir,
     assert update_tables.main(['--check', *args]) == 1
 
 
+@pytest.mark.parametrize('check', [True, False])
 def test_unknown_name_names_file_and_marker(tmp_path, results_dir, registry,
-                                           capsys):
+                                           capsys, check):
+    typo = '<!-- table: typo -->\nhand-typed\n<!-- /table: typo -->\n'
     page = tmp_path / 'page.md'
-    page.write_text(PAGE + '<!-- table: typo -->\n<!-- /table: typo -->\n')
-    assert update_tables.main([str(page), '--results-dir',
-                               str(results_dir)]) == 2
+    page.write_text(PAGE + typo)
+    args = [str(page), '--results-dir', str(results_dir)]
+    assert update_tables.main(['--check'] * check + args) == 2
     error = capsys.readouterr().err
     assert f'{page}:7' in error and '<!-- table: typo -->' in error
-    assert page.read_text().startswith(PAGE)  # untouched
+    # The other blocks are still checked or filled; the unknown one is
+    # left as it is.
+    assert page.read_text().endswith('| 2 | 4 |\n<!-- /table: kept -->\n'
+                                     'More prose.\n' + typo) != check
 
 
 def test_missing_json_names_it_and_its_command(tmp_path, registry):
