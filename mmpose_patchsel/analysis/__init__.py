@@ -1,3 +1,7 @@
+"""Measurement helpers of the tools, demos and benchmarks: FLOPs, timing,
+memory, evaluation, selection recall, scripted trainings; the GPU report's
+stages in :mod:`.gpu_report`. Not part of the runtime: ``import
+mmpose_patchsel`` does not load it; import it by its full path."""
 from .complexity import (SelectionFlops, at_keep_rate, count_flops,
                          guide_flops, measured_keep_rates, pruned_flops,
                          sdpa_flop_jit)
