@@ -1,5 +1,7 @@
 """Backbones: :class:`PatchSelViT`, :class:`JointTokenPatchSelViT` and the
-ViT checkpoint conversion. The building blocks are in :mod:`.vit_layers`."""
+ViT checkpoint conversion. The building blocks are in :mod:`.vit_layers`,
+the checked size arguments in :mod:`.vit_arch`, the gather / restore of kept
+tokens in :mod:`.token_selection`."""
 from .joint_token_vit import (JointTokenOutput, JointTokenPatchSelViT,
                               check_keep_rate, num_kept)
 from .patchsel_vit import PatchSelViT

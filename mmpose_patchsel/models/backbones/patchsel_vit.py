@@ -15,8 +15,7 @@ so mmpose ViTPose checkpoints load directly and mmpose's
 needs neither mmpretrain nor mmcv ops; attention goes through
 ``torch.nn.functional.scaled_dot_product_attention``.
 """
-import copy
-from typing import Optional, Sequence, Tuple, Union
+from typing import Optional, Tuple, Union
 
 import numpy as np
 import torch
@@ -31,33 +30,14 @@ from mmpose_patchsel.utils import check_choice, check_int
 
 from .mmpretrain_args import resolve_mmpretrain_args
 from .token_merging import band_groups, merge_dropped, merged_attention_bias
+from .token_selection import check_selection, restore_tokens
+from .vit_arch import (ARCH_ZOO, IntPair, layer_norm_eps, resolve_arch,
+                       to_pair, to_square)
 from .vit_checkpoint import resize_pos_embed
 from .vit_layers import PatchEmbed, TransformerEncoderLayer, sincos_pos_embed
 from .vit_loading import convert_on_load, load_vit_pretrained
 
 __all__ = ['PatchSelViT']
-
-IntPair = Union[int, Sequence[int]]
-
-
-def _pair(value: IntPair, name: str) -> Tuple[int, int]:
-    if isinstance(value, (int, np.integer)):
-        return int(value), int(value)
-    value = tuple(int(v) for v in value)
-    if len(value) != 2:
-        raise ValueError(f'{name} must be an int or an (h, w) pair, got '
-                         f'{value}')
-    return value
-
-
-def _square(value: IntPair, name: str) -> int:
-    """An int, or an (h, w) pair of equal ints (the token grid is square-
-    celled, as :class:`~mmpose_patchsel.selection.PatchGrid` models it)."""
-    h, w = _pair(value, name)
-    if h != w:
-        raise ValueError(f'{name} must be the same along h and w, got '
-                         f'{(h, w)}')
-    return h
 
 
 @MODELS.register_module()
@@ -144,36 +124,8 @@ class PatchSelViT(BaseModule):
         a 1-tuple with the (B, C, rows, cols) feature map; without
         ``keep_indices`` it is exactly the full ViT.
     """
-    arch_zoo = {
-        **dict.fromkeys(
-            ['s', 'small'], {
-                'embed_dims': 384,
-                'num_layers': 12,
-                'num_heads': 12,
-                'feedforward_channels': 384 * 4
-            }),
-        **dict.fromkeys(
-            ['b', 'base'], {
-                'embed_dims': 768,
-                'num_layers': 12,
-                'num_heads': 12,
-                'feedforward_channels': 768 * 4
-            }),
-        **dict.fromkeys(
-            ['l', 'large'], {
-                'embed_dims': 1024,
-                'num_layers': 24,
-                'num_heads': 16,
-                'feedforward_channels': 1024 * 4
-            }),
-        **dict.fromkeys(
-            ['h', 'huge'], {
-                'embed_dims': 1280,
-                'num_layers': 32,
-                'num_heads': 16,
-                'feedforward_channels': 1280 * 4
-            }),
-    }
+    #: ViTPose's architectures by name (:data:`.vit_arch.ARCH_ZOO`).
+    arch_zoo = ARCH_ZOO
     RESTORE_FILLS = ('zeros', 'learned')
     #: 'normal': mmpretrain's N(0, .02); 'sincos': MAE's fixed 2D sin-cos
     #: table as a (learnable) start, for training without MAE weights.
@@ -206,41 +158,25 @@ class PatchSelViT(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.pos_embed_init = check_choice('pos_embed_init', pos_embed_init,
                                            self.POS_EMBED_INITS)
-        if isinstance(arch, str):
-            key = arch.lower()
-            if key not in self.arch_zoo:
-                raise KeyError(f'arch {arch!r} is not one of '
-                               f'{sorted(set(self.arch_zoo))}')
-            arch = self.arch_zoo[key]
-        else:
-            essential = {'embed_dims', 'num_layers', 'num_heads'}
-            if not isinstance(arch, dict) or not essential <= set(arch):
-                raise KeyError(f'a custom arch needs a dict with keys '
-                               f'{sorted(essential)}, got {arch!r}')
-            arch = dict(arch)
-            arch.setdefault('feedforward_channels', 4 * arch['embed_dims'])
-        self.arch_settings = copy.deepcopy(arch)
+        arch = resolve_arch(arch)
+        self.arch_settings = arch
         self.embed_dims = int(arch['embed_dims'])
         self.num_layers = int(arch['num_layers'])
         self.num_heads = int(arch['num_heads'])
-        norm_cfg = dict(norm_cfg or {})
-        if norm_cfg.pop('type', 'LN') != 'LN' or set(norm_cfg) - {'eps'}:
-            raise ValueError(f'only dict(type="LN", eps=...) norms are '
-                             f'supported, got {norm_cfg}')
-        norm_eps = norm_cfg.get('eps', 1e-6)
+        norm_eps = layer_norm_eps(norm_cfg)
         self.restore_fill = check_choice('restore_fill', restore_fill,
                                          self.RESTORE_FILLS)
         self.merge_dropped = check_int('merge_dropped', merge_dropped, 0)
         self.interpolate_mode = interpolate_mode
-        self.img_size = _pair(img_size, 'img_size')
+        self.img_size = to_pair(img_size, 'img_size')
         if patch_padding is not None:
-            patch_padding = _square(patch_padding, 'patch_padding')
+            patch_padding = to_square(patch_padding, 'patch_padding')
         patch_padding = resolve_mmpretrain_args(mmpretrain_args,
                                                 self.num_layers, patch_padding)
 
         self.patch_embed = PatchEmbed(in_channels,
                                       self.embed_dims,
-                                      _square(patch_size, 'patch_size'),
+                                      to_square(patch_size, 'patch_size'),
                                       patch_padding,
                                       bias=not pre_norm)
         self.patch_resolution = self.grid_size(self.img_size)
@@ -286,7 +222,7 @@ class PatchSelViT(BaseModule):
         None); ``keep_indices`` index its row-major flattening."""
         if img_size is None:
             return self.patch_resolution
-        h, w = _pair(img_size, 'img_size')
+        h, w = to_pair(img_size, 'img_size')
         grid = PatchGrid((w, h), self.patch_embed.patch_size[0],
                          self.patch_embed.padding[0])
         return grid.rows, grid.cols
@@ -330,7 +266,7 @@ class PatchSelViT(BaseModule):
             # accelerator. Skipped there in eval, where the estimator has
             # already checked the selection on the host.
             check_values = self.training or x.device.type == 'cpu'
-            keep_indices, key_padding_mask = self._check_selection(
+            keep_indices, key_padding_mask = check_selection(
                 keep_indices, key_padding_mask, x.shape[0], grid[0] * grid[1],
                 check_values)
             x = torch.gather(
@@ -382,39 +318,6 @@ class PatchSelViT(BaseModule):
         return (self.to_featmap(x[:, :num_kept], grid, keep_indices,
                                 key_padding_mask, base), )
 
-    @staticmethod
-    def _check_selection(keep_indices: Tensor,
-                         key_padding_mask: Optional[Tensor], batch: int,
-                         num_tokens: int,
-                         check_values: bool = True
-                         ) -> Tuple[Tensor, Optional[Tensor]]:
-        if keep_indices.dim() == 1:
-            keep_indices = keep_indices[None].expand(batch, -1)
-        if keep_indices.dim() != 2 or keep_indices.shape[0] != batch:
-            raise ValueError(f'keep_indices must be (B={batch}, K), got '
-                             f'{tuple(keep_indices.shape)}')
-        if keep_indices.dtype != torch.long:
-            if keep_indices.dtype.is_floating_point or \
-                    keep_indices.dtype == torch.bool:
-                raise TypeError('keep_indices must be an integer tensor, '
-                                f'got {keep_indices.dtype}')
-            keep_indices = keep_indices.long()
-        if keep_indices.shape[1] < 1 or keep_indices.shape[1] > num_tokens:
-            raise ValueError(f'keep_indices keeps {keep_indices.shape[1]} '
-                             f'tokens of a {num_tokens}-token grid')
-        if key_padding_mask is not None:
-            if key_padding_mask.dtype != torch.bool or \
-                    key_padding_mask.shape != keep_indices.shape:
-                raise ValueError(
-                    'key_padding_mask must be a bool tensor shaped like '
-                    f'keep_indices {tuple(keep_indices.shape)}, got '
-                    f'{key_padding_mask.dtype} '
-                    f'{tuple(key_padding_mask.shape)}')
-            if check_values and bool(key_padding_mask.all(dim=1).any()):
-                raise ValueError('a sample of the batch has only padding '
-                                 'tokens; every sample must keep >= 1')
-        return keep_indices, key_padding_mask
-
     def restore(self,
                 tokens: Tensor,
                 keep_indices: Tensor,
@@ -427,21 +330,9 @@ class PatchSelViT(BaseModule):
         tokens), else zeros or ``fill_token``; padding entries
         (``key_padding_mask`` True) are written nowhere.
         """
-        B, _, C = tokens.shape
         N = self.num_patches if num_tokens is None else num_tokens
-        index = keep_indices
-        if key_padding_mask is not None:
-            # Padding goes to a spare slot N that is cut off afterwards.
-            index = index.masked_fill(key_padding_mask, N)
-        slots = N + (key_padding_mask is not None)
-        if base is not None:
-            base = torch.cat([base, base[:, :slots - N]], 1)
-        elif self.fill_token is not None:
-            base = self.fill_token.to(tokens.dtype).expand(B, slots, C)
-        else:
-            base = tokens.new_zeros(B, slots, C)
-        out = base.scatter(1, index[..., None].expand(-1, -1, C), tokens)
-        return out[:, :N]
+        return restore_tokens(tokens, keep_indices, N, key_padding_mask,
+                              base, self.fill_token)
 
     # ------------------------------------------------------------------
     # Initialisation and checkpoints
