@@ -12,27 +12,22 @@ from typing import Dict, List, Optional
 import cv2
 import numpy as np
 import torch
-from mmengine.dataset import Compose, pseudo_collate
-from mmengine.registry import DefaultScope
+from mmengine.dataset import pseudo_collate
 from mmpose.structures import PoseDataSample
 from torch import nn
 
 from mmpose_patchsel.keys import (FLIP_PATCH_MASK_KEY, GUIDE_KEYPOINTS_KEY,
-                                  GUIDE_SCORES_KEY, PATCH_MASK_KEY,
-                                  SELECTION_META_KEYS)
+                                  GUIDE_SCORES_KEY, PATCH_MASK_KEY)
 from mmpose_patchsel.selection import SelectionOptions
 from mmpose_patchsel.utils.validation import (check_choice, check_int,
                                               check_number)
+from .person_detector import Detector, PersonDetector
+from .tracker_pipeline import tracker_pipelines
 from .tracking import bbox_iou, box_from_keypoints, match_boxes
 
+__all__ = ['GUIDES', 'PatchSelPoseTracker', 'TrackerStats']
+
 GUIDES = ('previous', 'online', 'full')
-#: transforms of the model's test pipeline the tracker replaces: guides come
-#: from the tracker, the selection from its own ``SelectPatches``.
-_DROPPED = ('LoadGuideKeypoints', 'GenerateGTGuideKeypoints', 'SelectPatches')
-_PACKERS = ('PackPoseInputs', 'PackPatchSelInputs')
-#: label of the person class in COCO-trained mmdet detectors (used when
-#: the detector's ``dataset_meta`` names no 'person' class).
-PERSON_LABEL = 0
 
 
 @dataclass
@@ -77,11 +72,6 @@ class _Person:
     bbox_score: float
     track: Optional[_Track]  # None: a new track
     source: str = 'full'
-
-
-def _type_name(cfg: dict) -> str:
-    kind = cfg.get('type', '')
-    return getattr(kind, '__name__', str(kind)).split('.')[-1]
 
 
 class PatchSelPoseTracker:
@@ -140,7 +130,7 @@ class PatchSelPoseTracker:
 
     def __init__(self,
                  model: nn.Module,
-                 detector=None,
+                 detector: Detector = None,
                  det_interval: int = 1,
                  guide: str = 'previous',
                  selection: Optional[dict] = None,
@@ -174,49 +164,16 @@ class PatchSelPoseTracker:
                 '(PatchSelTopdownEstimator with guide=...); use '
                 "guide='previous' or 'full'")
         self.fallback_source = 'online' if self.has_online_guide else 'full'
-        self._set_detector(detector)
+        self.detector = PersonDetector(detector, self.det_score_thr)
         self.flip_test = bool(model.test_cfg.get('flip_test', False))
         self.selection_options = self._selection_options(selection)
-        self._build_pipelines()
+        self.pipeline, self.guided_pipeline = tracker_pipelines(
+            model,
+            self.selection_options if guide == 'previous' else None,
+            self.flip_test)
         self.reset()
 
     # -- setup -------------------------------------------------------------
-    def _set_detector(self, detector) -> None:
-        """Check ``detector``; for mmdet, its test pipeline and person
-        label, built once."""
-        self.detector = detector
-        if detector is None:
-            return
-        if isinstance(detector, dict):
-            self.detector = {
-                check_int('detector (box file) frame index', k, 0):
-                _as_detections(v, f'detector[{k!r}]')
-                for k, v in detector.items()
-            }
-            return
-        if isinstance(detector, nn.Module):
-            from mmdet.models.detectors import BaseDetector
-            from mmdet.utils import get_test_pipeline_cfg
-            if not isinstance(detector, BaseDetector) or not hasattr(
-                    detector, 'cfg'):
-                raise TypeError(
-                    'detector must be None, a callable, a box-file dict or '
-                    'an mmdet detector from mmdet.apis.init_detector, got '
-                    f'the module {type(detector)}')
-            steps = get_test_pipeline_cfg(detector.cfg.copy())
-            steps[0] = dict(steps[0], type='mmdet.LoadImageFromNDArray')
-            with DefaultScope.overwrite_default_scope('mmdet'):
-                self._det_pipeline = Compose(steps)
-            classes = list((getattr(detector, 'dataset_meta', None)
-                            or {}).get('classes', ()))
-            self._person_label = classes.index('person') \
-                if 'person' in classes else PERSON_LABEL
-            return
-        if callable(detector):
-            return
-        raise TypeError('detector must be None, a callable, a box-file dict '
-                        f'or an mmdet detector, got {type(detector)}')
-
     def _selection_options(self,
                            selection: Optional[dict]) -> SelectionOptions:
         if selection is None:
@@ -227,48 +184,6 @@ class PatchSelPoseTracker:
             raise TypeError('selection must be a dict of SelectionOptions '
                             f'fields, got {type(selection)}')
         return SelectionOptions(**selection)
-
-    def _build_pipelines(self) -> None:
-        """The model's test pipeline without its guide transforms, packing
-        the selection keys; plus SelectPatches for 'previous' persons."""
-        cfg = self.model.cfg
-        steps = [
-            dict(step) for step in cfg.test_dataloader.dataset.pipeline
-            if _type_name(step) not in _DROPPED
-        ]
-        affine = [i for i, s in enumerate(steps)
-                  if _type_name(s) == 'TopdownAffine']
-        if len(affine) != 1:
-            raise ValueError('the test pipeline must hold one TopdownAffine, '
-                             f'got {len(affine)}: {steps}')
-        for i, step in enumerate(steps):
-            if _type_name(step) in _PACKERS:
-                step = dict(step, type='PackPatchSelInputs')
-                if 'meta_keys' in step:
-                    step['meta_keys'] = tuple(step['meta_keys']) + tuple(
-                        k for k in SELECTION_META_KEYS
-                        if k not in step['meta_keys'])
-                steps[i] = step
-        scope = cfg.get('default_scope', 'mmpose')
-        with DefaultScope.overwrite_default_scope(scope):
-            self.pipeline = Compose(steps)
-            self.guided_pipeline = None
-            if self.guide == 'previous':
-                if not hasattr(self.model, 'patch_grid'):
-                    raise TypeError(
-                        "guide='previous' needs a PatchSelTopdownEstimator, "
-                        f'got {type(self.model)}')
-                grid = self.model.patch_grid()
-                select = dict(
-                    type='SelectPatches',
-                    input_size=grid.input_size,
-                    patch_size=grid.patch_size,
-                    padding=grid.padding,
-                    use_udp=steps[affine[0]].get('use_udp', False),
-                    with_flip_mask=self.flip_test,
-                    **vars(self.selection_options))
-                self.guided_pipeline = Compose(
-                    steps[:affine[0] + 1] + [select] + steps[affine[0] + 1:])
 
     def reset(self) -> None:
         """Forget the tracks and the statistics (a new video)."""
@@ -366,9 +281,9 @@ class PatchSelPoseTracker:
                 _Person(box, t.bbox_score, t)
                 for t, box in zip(self._tracks, track_boxes)
             ]
-        detections = self._detect(frame, index)
+        detections = self.detector(frame, index)
         self.stats.detector_calls += 1
-        if self.detector is None:  # one person: it continues the one track
+        if self.detector.whole_image:  # one person: continues the one track
             matches = [(0, 0)] if self._tracks else []
         else:
             iou = bbox_iou(detections[:, :4],
@@ -383,25 +298,6 @@ class PatchSelPoseTracker:
     def _track_box(self, track: _Track) -> np.ndarray:
         return box_from_keypoints(track.keypoints, track.scores, self.kpt_thr,
                                   self.box_padding, track.bbox)
-
-    def _detect(self, frame: np.ndarray, index: int) -> np.ndarray:
-        """``(N, 5)`` xyxy + score detections above ``det_score_thr``."""
-        detector = self.detector
-        if detector is None:
-            h, w = frame.shape[:2]
-            return np.array([[0, 0, w, h, 1]], np.float32)
-        if isinstance(detector, dict):
-            dets = detector.get(index, np.zeros((0, 5), np.float32))
-        elif isinstance(detector, nn.Module):
-            from mmdet.apis import inference_detector
-            pred = inference_detector(
-                detector, frame, test_pipeline=self._det_pipeline)
-            pred = pred.pred_instances
-            pred = pred[pred.labels == self._person_label].cpu().numpy()
-            dets = np.concatenate([pred.bboxes, pred.scores[:, None]], 1)
-        else:
-            dets = _as_detections(detector(frame), 'the detector output')
-        return dets[dets[:, 4] >= self.det_score_thr]
 
     def _source(self, person: _Person, refresh: bool) -> str:
         if self.guide != 'previous':
@@ -479,18 +375,3 @@ def _to_numpy(value) -> np.ndarray:
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
     return np.asarray(value)
-
-
-def _as_detections(boxes, name: str) -> np.ndarray:
-    """``(N, 5)`` float32 xyxy + score (score 1 where not given)."""
-    boxes = np.asarray(boxes, np.float32)
-    if boxes.size == 0:
-        return np.zeros((0, 5), np.float32)
-    if boxes.ndim != 2 or boxes.shape[1] not in (4, 5):
-        raise ValueError(f'{name} must be an (N, 4|5) xyxy[score] array, '
-                         f'got shape {boxes.shape}')
-    if boxes.shape[1] == 4:
-        boxes = np.concatenate(
-            [boxes, np.ones((len(boxes), 1), np.float32)], 1)
-    return boxes
-
