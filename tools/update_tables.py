@@ -148,15 +148,21 @@ class Renderer:
         return table.render(results)
 
 
-def stale_blocks(path: str, render: Renderer) -> List[str]:
-    """``file:line NAME`` of each block of ``path`` whose body is not its
-    rendering (raises on a block that cannot be rendered)."""
-    with open(path) as f:
-        text = f.read()
-    return [
-        f'{path}:{b.line} {b.name}' for b in find_blocks(text, path)
-        if b.body != as_body(render(b, path))
-    ]
+def check_files(files: Sequence[str],
+                render: Renderer) -> Tuple[List[str], List[str]]:
+    """The stale blocks of ``files`` (``file:line NAME``, body not its
+    rendering) and the errors of those that cannot be rendered."""
+    stale, errors = [], []
+    for path in files:
+        with open(path) as f:
+            blocks = find_blocks(f.read(), path)
+        for block in blocks:
+            try:
+                if block.body != as_body(render(block, path)):
+                    stale.append(f'{path}:{block.line} {block.name}')
+            except TableError as error:
+                errors.append(str(error))
+    return stale, errors
 
 
 def update(path: str, render: Renderer,
@@ -207,19 +213,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 def _run(files: List[str], render: Renderer, check: bool) -> int:
     """Check or update every block, reporting each error; 2 on errors,
     1 on stale blocks (--check), else 0."""
-    stale, errors = [], []
-    for path in files:
-        if check:
-            with open(path) as f:
-                blocks = find_blocks(f.read(), path)
-            for block in blocks:
-                try:
-                    if block.body != as_body(render(block, path)):
-                        stale.append(f'{path}:{block.line} {block.name}')
-                except TableError as error:
-                    errors.append(str(error))
-        elif update(path, render, errors):
-            print(f'updated {osp.relpath(path)}')
+    if check:
+        stale, errors = check_files(files, render)
+    else:
+        stale, errors = [], []
+        for path in files:
+            if update(path, render, errors):
+                print(f'updated {osp.relpath(path)}')
     for line in stale:
         print(f'stale: {line}')
     if stale:
