@@ -59,6 +59,17 @@ def snap_to_cell(points: np.ndarray, grid, centres: torch.Tensor
     return centres[row * grid.cols + col].numpy()
 
 
+def reference_keypoints(results: list, grid, use_udp: bool) -> np.ndarray:
+    """(B, J, 2) input-space keypoints of the reference readout: each
+    ground-truth keypoint (first instance of each sample) at the centre of
+    its cell."""
+    centres = cell_centres(grid)
+    return np.stack([
+        snap_to_cell(crop_keypoints(r, grid.input_size, use_udp), grid,
+                     centres) for r in results
+    ])
+
+
 def main():
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -73,7 +84,6 @@ def main():
                          'so their attention is not computed')
     J = backbone.num_joints
     grid = backbone.input_grid(backbone.img_size)
-    centres = cell_centres(grid)
     use_udp = 'UDP' in cfg.codec.type
     seen = []
     backbone.layers[backbone.prune_after[0]].register_forward_hook(
@@ -92,9 +102,7 @@ def main():
                     seen[0].float(), grid, 'argmax')[0].numpy(),
                 'attention mean': attention_keypoints(
                     seen[0].float(), grid, 'mean')[0].numpy(),
-                READOUTS[-1]: np.stack([
-                    snap_to_cell(crop_keypoints(r, grid.input_size, use_udp),
-                                 grid, centres) for r in results])
+                READOUTS[-1]: reference_keypoints(results, grid, use_udp)
             }
             for name, kpts in readouts.items():
                 samples = []

@@ -19,14 +19,6 @@ GUIDE_128X96 = {
 }
 
 
-
-def direct_flops(model, h: int, w: int) -> int:
-    """mmengine's analyser on the model itself at a (h, w) input."""
-    analyzer = FlopAnalyzer(_TensorForward(model).eval(),
-                            torch.zeros(1, 3, h, w))
-    analyzer.unsupported_ops_warnings(False)
-    return analyzer.total()
-
 def build(cfg_path, **backbone):
     cfg = Config.fromfile(cfg_path)
     cfg.model.backbone.init_cfg = None

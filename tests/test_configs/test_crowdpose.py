@@ -52,7 +52,7 @@ def selection_dataset(split: str, files):
 
 @pytest.mark.parametrize('split', ['train', 'val'])
 def test_skeleton_selection_follows_crowdpose_skeleton(split,
-                                                        config_testdata):
+                                                       config_testdata):
     np.random.seed(0)  # train: mmpose's flip / half body / box jitter
     dataset, cfg = selection_dataset(split,
                                      config_testdata['CrowdPoseDataset'])

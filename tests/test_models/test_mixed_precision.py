@@ -1,4 +1,5 @@
-"""Mixed precision: bf16 autocast on the CPU (and fp16 on a GPU).
+"""Mixed precision: bf16 autocast on the CPU, fp16 on a GPU (``--amp``;
+those cases skip on a machine without CUDA).
 
 The selection is integer work on masks and indices, so autocast must not
 move it: pipeline masks give the same keep indices and padding, the online
@@ -11,6 +12,7 @@ heatmaps (``to_numpy`` of a bf16 tensor fails in
 ``mmpose/utils/tensor_utils.py``); the estimator runs its head in fp32
 under bf16 autocast (``run_head``), so ``predict`` and ``loss`` work there.
 """
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +42,13 @@ MIN_OVERLAP = 0.95
 # Outputs: max abs difference over the max abs fp32 value (measured ~0.007
 # for features and heatmaps of the tiny model in bf16).
 REL_TOL = {torch.bfloat16: 0.03, torch.float16: 0.01}
+# Each autocast test runs in bf16 on the CPU and in fp16 on a GPU.
+PRECISIONS = [
+    pytest.param('cpu', torch.bfloat16, id='cpu-bf16'),
+    pytest.param('cuda', torch.float16, id='cuda-fp16',
+                 marks=pytest.mark.skipif(not torch.cuda.is_available(),
+                                          reason='needs CUDA')),
+]
 
 
 def build(cfg_file: str, seed: int = 0, **model):
@@ -70,6 +79,14 @@ def skeleton_model():
     return net.eval(), cfg
 
 
+def on_device(model, device: str):
+    """The shared ``(net, cfg)`` itself on the CPU, a copy elsewhere (the
+    fixture stays on the CPU for the other tests)."""
+    net, cfg = model
+    return (net, cfg) if device == 'cpu' else (copy.deepcopy(net).to(device),
+                                               cfg)
+
+
 def pipeline_selection(samples):
     masks = torch.stack([torch.as_tensor(s.patch_mask) for s in samples])
     return masks, masks_to_keep_indices(masks)
@@ -82,10 +99,10 @@ def run_selected(net, inputs, keep, padding, device, dtype):
         return feats[0], net.head.forward(feats)
 
 
-@pytest.mark.parametrize('device,dtype', [('cpu', torch.bfloat16)])
+@pytest.mark.parametrize('device,dtype', PRECISIONS)
 def test_selected_forward_under_autocast_close_to_fp32(
         skeleton_model, coco_root, device, dtype):
-    net, cfg = skeleton_model
+    net, cfg = on_device(skeleton_model, device)
     inputs, samples = batch(net, cfg, coco_root)
     masks, (keep, padding) = pipeline_selection(samples)
     assert padding is not None, 'counts differ: the batch needs padding'
@@ -100,19 +117,19 @@ def test_selected_forward_under_autocast_close_to_fp32(
     assert rel_err(heat, heat32) < REL_TOL[dtype]
 
 
-@pytest.mark.parametrize('device,dtype', [('cpu', torch.bfloat16)])
+@pytest.mark.parametrize('device,dtype', PRECISIONS)
 def test_training_step_under_autocast(coco_root, device, dtype):
     """The loss under autocast is finite and close to fp32; gradients are
-    finite and an optimizer step keeps the weights finite (what mmengine's
-    ``AmpOptimWrapper`` does on a GPU; on a CPU it refuses to build, so the
-    autocast context is used directly).
+    finite and an optimizer step changes the weights and keeps them finite.
+    The forward runs in mmengine's ``autocast``, as ``AmpOptimWrapper``'s
+    (which refuses to build on a CPU), the step without its loss scaling.
 
     mmpose's HeatmapHead computes its training accuracy in numpy, which
     has no bf16: the estimator runs the head in fp32 under bf16 autocast,
     so the accuracy stays on.
     """
     net, cfg = build(SKELETON_CFG)
-    net.train()
+    net.to(device).train()
     inputs, samples = batch(net, cfg, coco_root, 'train')
     assert any(s.patch_mask.sum() < s.patch_mask.size for s in samples)
     if dtype == torch.bfloat16:  # why run_head exists
@@ -133,16 +150,19 @@ def test_training_step_under_autocast(coco_root, device, dtype):
     wrapper.backward(loss)
     grads = [p.grad for p in net.parameters() if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
+    before = [p.detach().clone() for p in net.parameters()]
     wrapper.step()
     assert all(torch.isfinite(p).all() for p in net.parameters())
+    assert any(not torch.equal(p, q) for p, q in zip(net.parameters(), before))
 
 
-@pytest.mark.parametrize('device,dtype', [('cpu', torch.bfloat16)])
+@pytest.mark.parametrize('device,dtype', PRECISIONS)
 def test_predict_under_autocast_close_to_fp32(skeleton_model, coco_root,
                                               device, dtype):
     """mmpose's whole predict (flip test, heatmap decode) under autocast
-    gives finite keypoints close to fp32's, with the same selection."""
-    net, cfg = skeleton_model
+    gives finite keypoints close to fp32's (the selection is the
+    pipeline's: the same for both)."""
+    net, cfg = on_device(skeleton_model, device)
     data = DATASETS.build(
         dict(cfg.val_dataloader.dataset, data_root=str(coco_root)))
     data = pseudo_collate([data[i] for i in range(len(data))])
@@ -196,7 +216,7 @@ def kept_sets_and_scores(backbone, inputs, device, dtype):
     return out.keep_indices, scores[0].float()
 
 
-@pytest.mark.parametrize('device,dtype', [('cpu', torch.bfloat16)])
+@pytest.mark.parametrize('device,dtype', PRECISIONS)
 @pytest.mark.parametrize('seed', [0, 1, 2])
 def test_joint_token_ranking_moves_only_near_ties(seed, device, dtype):
     torch.manual_seed(seed)
@@ -220,21 +240,3 @@ def test_joint_token_ranking_moves_only_near_ties(seed, device, dtype):
         for token in ref ^ low:
             gap = abs(float(scores32[row, token]) - boundary)
             assert gap <= NEAR_TIE * boundary, (row, token, gap, boundary)
-
-
-@pytest.mark.skipif(not torch.cuda.is_available(), reason='needs CUDA')
-def test_fp16_autocast_cuda(skeleton_model, coco_root):
-    """fp16 (``--amp``) on a GPU: the selected forward, a training step and
-    mmpose's predict (fp16 heatmaps decode) with the same selection."""
-    test_selected_forward_under_autocast_close_to_fp32(
-        (skeleton_model[0].cuda(), skeleton_model[1]), coco_root, 'cuda',
-        torch.float16)
-    test_joint_token_ranking_moves_only_near_ties(0, 'cuda', torch.float16)
-    net, cfg = skeleton_model
-    data = DATASETS.build(
-        dict(cfg.val_dataloader.dataset, data_root=str(coco_root)))
-    data = pseudo_collate([data[i] for i in range(len(data))])
-    with torch.no_grad(), autocast(device_type='cuda', dtype=torch.float16):
-        results = net.test_step(data)
-    assert all(np.isfinite(r.pred_instances.keypoints).all()
-               for r in results)

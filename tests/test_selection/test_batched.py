@@ -5,8 +5,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmpose_patchsel.selection import (PatchGrid, select_patches,
-                                       select_patches_batched)
+from mmpose_patchsel.selection import PatchGrid, select_patches_batched
 from test_selection.reference_selection import select as reference_select
 
 GRIDS = [

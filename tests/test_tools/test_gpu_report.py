@@ -20,6 +20,7 @@ def run_tool(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=600)
 
 
+@pytest.mark.slow
 def test_dry_run_writes_the_report(coco_root, tmp_path):
     proc = run_tool('--dry-run', '--out-dir', str(tmp_path),
                     '--data-root', str(coco_root))
@@ -32,7 +33,11 @@ def test_dry_run_writes_the_report(coco_root, tmp_path):
 
     tests = report['cuda_tests']
     names = [t['name'] for t in tests['tests']]
-    assert any('test_fp16_autocast_cuda' in n for n in names), names
+    # fp16 autocast: the forward, a training step and the predict on CUDA.
+    for test in ('test_selected_forward_under_autocast_close_to_fp32',
+                 'test_training_step_under_autocast',
+                 'test_predict_under_autocast_close_to_fp32'):
+        assert any(f'{test}[cuda-fp16]' in n for n in names), (test, names)
     assert any('test_cuda_equals_cpu' in n for n in names), names
     expected = 'passed' if torch.cuda.is_available() else 'skipped'
     assert all(t['status'] == expected for t in tests['tests']), tests

@@ -9,6 +9,7 @@ from mmpose_patchsel.keys import (FLIP_PATCH_MASK_KEY, PATCH_MASK_KEY,
                                   SELECTION_META_KEYS)
 from patchsel_testing import selecting_coco_dataset
 
+
 def dataset(coco_root, pack):
     return selecting_coco_dataset(coco_root, pack)
 

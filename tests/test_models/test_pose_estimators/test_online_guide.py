@@ -24,7 +24,6 @@ META_KEYS = ('id', 'img_id', 'img_path', 'ori_shape', 'img_shape',
 SELECTION = dict(mode='skeleton', num_neighbours=0, score_thr=-1e6)
 
 
-
 def online_cfg(tiny_coco_cfg, guide_ckpt, **kwargs) -> Config:
     cfg = Config.fromfile(str(tiny_coco_cfg))
     cfg.model.metainfo = dict(from_file='configs/_base_/datasets/coco.py')

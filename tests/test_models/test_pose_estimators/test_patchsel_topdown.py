@@ -90,10 +90,17 @@ class BackboneCalls:
         self.backbone.forward = self.forward
 
 
-def _expected_selection(batch, key):
+def assert_selection_of(batch, key, keep, padding):
+    """``keep`` and ``padding`` are the selection of the batch's masks
+    ``key`` (``patch_mask`` or ``patch_mask_flip``)."""
     masks = torch.as_tensor(
         np.stack([s.metainfo[key] for s in batch['data_samples']]))
-    return masks_to_keep_indices(masks)
+    expected_keep, expected_padding = masks_to_keep_indices(masks)
+    torch.testing.assert_close(keep, expected_keep)
+    if expected_padding is None:
+        assert padding is None
+    else:
+        torch.testing.assert_close(padding, expected_padding)
 
 
 def test_predict_passes_selection_and_flip_selection(model, batch):
@@ -106,12 +113,7 @@ def test_predict_passes_selection_and_flip_selection(model, batch):
     assert len(calls) == 2
     for (x, keep, padding), key in zip(calls,
                                        ('patch_mask', 'patch_mask_flip')):
-        expected_keep, expected_padding = _expected_selection(batch, key)
-        torch.testing.assert_close(keep, expected_keep)
-        if expected_padding is None:
-            assert padding is None
-        else:
-            torch.testing.assert_close(padding, expected_padding)
+        assert_selection_of(batch, key, keep, padding)
     # The second call sees the flipped image and its own selection.
     torch.testing.assert_close(calls[1][0], calls[0][0].flip(-1))
     assert not torch.equal(calls[0][1], calls[1][1])
@@ -124,7 +126,10 @@ def test_loss_and_tensor_modes_use_selection(model, batch):
         heatmaps = model(**data, mode='tensor')
     assert torch.isfinite(losses['loss_kpt'])
     assert heatmaps.shape == (4, 17, 64, 48)
-    assert all(keep is not None for _, keep, _ in calls)
+    # One backbone call per mode, each with the samples' own selection.
+    assert len(calls) == 2
+    for _, keep, padding in calls:
+        assert_selection_of(batch, 'patch_mask', keep, padding)
 
 
 def test_keep_all_masks_equal_the_full_model(model, batch):
