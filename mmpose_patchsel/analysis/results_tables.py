@@ -187,6 +187,14 @@ def flops_table(results: dict) -> str:
     return '\n'.join(lines)
 
 
+def _guide_note(guide: Optional[dict]) -> str:
+    if guide is None:
+        return ''
+    w, h = guide['input_size']
+    return (f"; online guide: {gflops(guide['flops_no_attention'])} "
+            f'GFLOPs more at {w}x{h}')
+
+
 def configs_table(results: dict) -> str:
     """Params and GFLOPs of every config (``tools/get_flops.py
     --all-configs``)."""
@@ -194,7 +202,7 @@ def configs_table(results: dict) -> str:
         f"`{c['config']}`", f"{c['params'] / 1e6:.1f}",
         '-' if c['tokens'] is None else f"{c['tokens']:.1f}",
         gflops(c['flops_no_attention']),
-        gflops(c['flops']), c['tokens_from']
+        gflops(c['flops']), c['tokens_from'] + _guide_note(c.get('guide'))
     ] for c in results['configs']]
     lines = markdown_table([
         'config', 'params (M)', 'tokens', 'GFLOPs (no attention)',
@@ -202,8 +210,8 @@ def configs_table(results: dict) -> str:
     ], rows)
     return '\n'.join(lines + [
         '', 'GFLOPs per person at the config\'s input size, one '
-        'multiply-add = one FLOP; an online guide\'s own cost is not '
-        f"included. `{results['command']}`"
+        'multiply-add = one FLOP; an online guide is counted apart, at its '
+        f"own input size. `{results['command']}`"
     ])
 
 
