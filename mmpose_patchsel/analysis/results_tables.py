@@ -167,10 +167,11 @@ def flops_table(results: dict) -> str:
         for row in run['rows']:
             if i and row['kind'] == 'full':
                 continue
+            no_attention = row['flops_no_attention']
             rows.append([
                 _flops_label(row, run), _flops_tokens(row),
-                gflops(row['flops_no_attention']),
-                f"{row['flops_no_attention'] / full['flops_no_attention']:.2f}",
+                gflops(no_attention),
+                f"{no_attention / full['flops_no_attention']:.2f}",
                 gflops(row['flops']), f"{row['flops'] / full['flops']:.2f}"
             ])
     w, h = first['input_size']

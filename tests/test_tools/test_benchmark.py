@@ -37,7 +37,8 @@ def test_out_rows_ratios_and_meta(tiny_coco_cfg, tmp_path):
     assert large['input_size'] == [288, 384] and large['num_patches'] == 432
     for run, k in ((small, 96), (large, 108)):
         full, kept = run['rows']
-        assert (full['setting'], full['tokens']) == ('full', run['num_patches'])
+        assert (full['setting'], full['tokens']) == ('full',
+                                                     run['num_patches'])
         assert (kept['setting'], kept['tokens']) == (f'K={k}', k)
         assert full['model_speedup'] == full['backbone_speedup'] == 1.0
         assert kept['model_speedup'] == pytest.approx(

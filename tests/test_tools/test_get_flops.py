@@ -12,14 +12,12 @@ import torch
 from mmengine.analysis import FlopAnalyzer
 from torch import nn
 
+from mmpose_patchsel.analysis.config_flops import Counted, config_cost
+from mmpose_patchsel.analysis.results_tables import (configs_table,
+                                                     flops_table)
 from mmpose_patchsel.models.pose_estimators import build_guide_model
 
 PROJECT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(PROJECT, 'tools'))
-import get_flops as tool  # noqa: E402
-
-from mmpose_patchsel.analysis.results_tables import (  # noqa: E402
-    configs_table, flops_table)
 
 LITEHRNET = ('mmpose::body_2d_keypoint/topdown_heatmap/coco/'
              'td-hm_litehrnet-18_8xb64-210e_coco-256x192.py')
@@ -184,11 +182,11 @@ def test_config_without_data_here_is_counted_on_the_full_grid(
     cfg = Config.fromfile(osp.join(
         osp.dirname(tiny_coco_cfg),
         'td-hm_patchsel-vit-tiny-skeleton_coco-testdata-256x192.py'))
-    counted = tool.Counted(cfg)
-    row = tool.config_cost(cfg, counted, str(tmp_path))  # no coco/ there
+    counted = Counted(cfg)
+    row = config_cost(cfg, counted, str(tmp_path))  # no coco/ there
     assert row['tokens'] == 192
     assert row['tokens_from'] == ('full grid (no coco data here to select '
                                   'on)')
     cfg.test_dataloader.dataset.pipeline[4].num_keep = 50
-    row = tool.config_cost(cfg, counted, str(tmp_path))
+    row = config_cost(cfg, counted, str(tmp_path))
     assert row['tokens'] == 50 and 'fixed num_keep' in row['tokens_from']
