@@ -9,7 +9,9 @@ once in ``predict`` mode on a batch from its own test pipeline. An offline
 guide file is replaced by one written from the annotations; an online guide
 gets fixed random weights. Batches hold 2 persons (1 for ViT-L/H, to keep
 the CPU time bearable); ``loss`` runs without gradients (training itself is
-covered by test_mim_configs.py and the package's own tests).
+covered by test_mim_configs.py and the package's own tests). The COCO
+ViT-S configs run in the quick tier (one per model variant); the rest are
+marked slow.
 
 A second, cheap check per config asserts what the configs promise: the
 mmpose ViTPose config of its size underneath, the same schedule, codec and
@@ -372,7 +374,17 @@ def check_selection(calls, selecting: bool, num_patches: int):
         'the selection kept every patch'
 
 
-@pytest.mark.parametrize('config', CONFIGS)
+def quick_or_slow(config: str):
+    """The COCO ViT-S configs (one per model variant) run in the quick
+    tier; the other sizes and datasets build the same variants larger or
+    on other data, and are marked slow."""
+    m = NAME.search(config)
+    if m and m['size'] == 'small' and m['dataset'] == 'coco':
+        return config
+    return pytest.param(config, marks=pytest.mark.slow)
+
+
+@pytest.mark.parametrize('config', [quick_or_slow(c) for c in CONFIGS])
 def test_config_runs_on_real_images(config, config_testdata,
                                     guide_checkpoints):
     torch.set_num_threads(2)

@@ -19,6 +19,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
+pytestmark = pytest.mark.slow  # 2-process trainings
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = PROJECT_ROOT / 'tests' / 'data' / 'configs'
 LAUNCHER = PROJECT_ROOT / 'tools' / 'dist_train_cpu.py'
@@ -34,7 +36,6 @@ CASES = {
     'joint-tokens':
     'td-hm_patchsel-vit-tiny-jointtokens_coco-testdata-256x192.py',
 }
-
 
 
 def user_config(case_cfg: Path, out: Path) -> Path:

@@ -6,6 +6,8 @@ import os.path as osp
 import subprocess
 import sys
 
+import pytest
+
 PROJECT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 ROWS = ['(a) full', '(b) online guide', '(c) previous frame',
@@ -13,6 +15,7 @@ ROWS = ['(a) full', '(b) online guide', '(c) previous frame',
         '(c) on ground-truth previous poses (diagnostic)']
 
 
+@pytest.mark.slow
 def test_video_benchmark_rows(ci_benchmark, coco_root, tmp_path):
     accuracy_dir, _ = ci_benchmark
     results_file = tmp_path / 'video.json'

@@ -5,10 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TOOL = PROJECT_ROOT / 'tools' / 'profile_training.py'
 
 
+@pytest.mark.slow
 def test_dry_run_reports_each_measurement(tmp_path):
     report = tmp_path / 'profile.txt'
     proc = subprocess.run(
