@@ -22,7 +22,9 @@ the demo:
 
 The console shows the demo's steps and results; what mmengine, mmpose and
 pycocotools print goes to ``<work-dir>/demo.log``; the printed numbers are
-also written to ``<work-dir>/demo.json``.
+also written to ``<work-dir>/demo.json``. Torch runs on one CPU thread
+unless ``--threads`` says more: on a shared CPU the threads of one call
+wait on each other.
 
 No trained weights ship with the project and none can be downloaded here,
 so both models are trained by the demo on the very images it then shows:
@@ -79,6 +81,12 @@ def parse_args():
     parser.add_argument(
         '--repeats', type=int, default=5,
         help='timed rounds (after one warm-up round); medians are printed')
+    parser.add_argument(
+        '--threads', type=int, default=1,
+        help='torch CPU threads, for training and timing. One by default: '
+        'on a CPU shared with other work the threads of one call wait on '
+        'each other, and a model of small ops such as the guide slows '
+        'down many times over; raise it on an idle machine')
     parser.add_argument(
         '--epochs', type=int, default=None,
         help="train each model this many epochs instead of its config's "
@@ -271,9 +279,10 @@ def run(args, coco_root: str, work_dir: str, step: StageTimer) -> dict:
                                       args.repeats)
         timing = timing_summary(seconds, record, len(inputs), args.repeats)
         ms = timing['median_ms']
-        say(f'batch of {len(inputs)} crops on {timing["threads"]} CPU '
-            f'threads, medians of {args.repeats} rounds, each row once per '
-            'round on the same crops:')
+        threads = timing['threads']
+        say(f'batch of {len(inputs)} crops on {threads} CPU '
+            f'thread{"s" if threads > 1 else ""}, medians of {args.repeats} '
+            'rounds, each row once per round on the same crops:')
         say(f'full ViT {ms["full"]:.0f} ms; guide {ms["guide"]:.0f} ms + '
             f'selected ViT {ms["selected"]:.0f} ms = '
             f'{timing["guide_plus_selected_ms"]:.0f} ms; end to end '
@@ -323,9 +332,11 @@ def main():
     if args.repeats < 1:
         raise ValueError(f'--repeats {args.repeats}: time each row at least '
                          'once')
+    if args.threads < 1:
+        raise ValueError(f'--threads {args.threads}: at least one')
     if args.epochs is not None and args.epochs < 1:
         raise ValueError(f'--epochs {args.epochs}: train at least one epoch')
-    torch.set_num_threads(os.cpu_count() or 1)
+    torch.set_num_threads(args.threads)
     coco_root = osp.abspath(osp.join(args.data_root, 'coco'))
     if not osp.isfile(osp.join(coco_root, 'test_coco.json')):
         raise FileNotFoundError(
