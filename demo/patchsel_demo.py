@@ -69,8 +69,8 @@ VITB_CFG = osp.join(
 STEPS = 7
 #: The timed rows, in the order they take turns in each round.
 ROWS = ('full', 'guide', 'selected', 'guide + selected')
-MEMORISED = ('weights: trained here on these same images (memorised; not a '
-             'measure of accuracy on unseen images)')
+MEMORISED = ('trained here on these same images (memorised; not a measure '
+             'of accuracy on unseen images)')
 
 
 def parse_args():
@@ -230,7 +230,7 @@ def run(args, coco_root: str, work_dir: str, step: StageTimer) -> dict:
         ap_full, _ = coco_ap(full, without_selection(batch), coco_root)
         kept = np.array([int(r.patch_mask.sum()) for r in results])
         grid = model.patch_grid()
-        say(MEMORISED)
+        say(f'weights: {MEMORISED}')
         say(f'COCO AP on the bundled images: selected {ap_sel:.3f}, '
             f'full {ap_full:.3f}')
         say(f'kept tokens per person: mean {kept.mean():.1f} of '
