@@ -15,7 +15,7 @@ patchsel_skeleton = dict(
     use_udp=True)
 # Neighbour, n = 4: the cells of the confident guide keypoints and their 4
 # nearest neighbours each (about a quarter of the 192 patches on COCO, see
-# the README's selection table).
+# the selection table of docs/selection.md).
 patchsel_neighbour4 = dict(
     patchsel_skeleton, mode='neighbour', num_neighbours=4)
 # Training variants: the flipped-image mask is read by flip test only, so

@@ -23,7 +23,7 @@ model = dict(
         # almost at random when pruning starts). Its weight keeps its
         # gradient near the heatmap loss's (KeypointMSELoss is ~0.002, this
         # one ~4 nats): at 1.0 it swamped it on the synthetic benchmark
-        # (README, "Learnable joint tokens").
+        # (docs/selection.md, "Learnable joint tokens").
         joint_loss=dict(type='JointTokenCellLoss', loss_weight=1e-3,
                         sigma=0.5)))
 # The joint-token loss needs the keypoints in input space.
