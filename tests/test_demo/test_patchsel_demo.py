@@ -92,14 +92,19 @@ def test_guide_is_cheap_next_to_the_vit_and_selection_pays(demo):
     assert flops.at(grid.num_patches // 2)['flops'] < 0.6 * full
 
 
-def test_missing_data_is_named(tmp_path):
-    proc = subprocess.run(
-        [sys.executable, str(DEMO), '--data-root', str(tmp_path),
-         '--work-dir', str(tmp_path / 'out')],
-        cwd=PROJECT, capture_output=True, text=True, timeout=120)
-    assert proc.returncode != 0
-    assert f'{tmp_path}/coco' in proc.stderr
-    assert 'FileNotFoundError' in proc.stderr
+def test_bad_arguments_are_named(demo, tmp_path, monkeypatch):
+    def main_with(*args):
+        monkeypatch.setattr(sys, 'argv', [str(DEMO), *args])
+        demo.main()
+
+    with pytest.raises(FileNotFoundError, match=f'under {tmp_path}/coco;'):
+        main_with('--data-root', str(tmp_path))
+    with pytest.raises(ValueError, match='--repeats 0'):
+        main_with('--repeats', '0')
+    with pytest.raises(ValueError, match='--threads 0'):
+        main_with('--threads', '0')
+    with pytest.raises(ValueError, match='--epochs 0'):
+        main_with('--epochs', '0')
 
 
 def _run_demo(testdata_root, work_dir, *extra):
