@@ -113,6 +113,8 @@ class Experiment:
             for loader in ('train_dataloader', 'val_dataloader',
                            'test_dataloader'):
                 cfg[loader].num_workers = p['num_workers']
+                if not p['num_workers']:  # torch: none without workers
+                    cfg[loader].persistent_workers = False
         if p.get('pin_memory'):  # the loader's copies overlap the step
             cfg.train_dataloader.pin_memory = True
             cfg.model.data_preprocessor.non_blocking = True

@@ -82,7 +82,9 @@ def time_rows(exp: Experiment, rows: Dict[str, Row], models: dict,
     }
     guide_batches = loader_batches(guide.cfg, count, num_workers=0)
     calls['guide'] = on_batches(guide_model, guide_batches)
-    seconds = median_times(calls, exp.preset['repeats'], device=exp.device)
+    seconds = median_times(calls, exp.preset['repeats'],
+                           warmup=exp.preset.get('warmup', 1),
+                           device=exp.device)
     for name, row in rows.items():
         row.seconds = seconds[name]
         row.speedup = seconds[FULL] / seconds[name]
