@@ -203,8 +203,7 @@ def test_gpu_preset_configures_a_vit_s_for_float16(tmp_path):
     """The gpu preset's configs (it trains on a GPU only): its ViT-S with
     a matching head and layer decay, built and run once, its batch and
     workers, float16 autocast, the warm start's learning rate; the guide
-    keeps its LiteHRNet; the cost points and the joint tokens' keep rate
-    exist for 12 layers."""
+    keeps its LiteHRNet."""
     exp = gpu_experiment(tmp_path)
     preset = accuracy.PRESETS['gpu']
     vit = preset['vit']
@@ -234,6 +233,13 @@ def test_gpu_preset_configures_a_vit_s_for_float16(tmp_path):
     guide = exp.config(accuracy.GUIDE, 2)
     assert guide.model.backbone.type == 'LiteHRNet'
     assert guide.train_dataloader.batch_size == preset['batch_size']
+
+
+@pytest.mark.slow
+def test_gpu_preset_cost_points_fit_a_vit_s(tmp_path):
+    """The cost points and the joint tokens' keep rate exist for the gpu
+    preset's 12-layer ViT-S (FLOPs traced at many budgets)."""
+    exp = gpu_experiment(tmp_path)
     flops = accuracy.selection_flops(exp)
     accuracy.set_budgets(exp, flops)
     assert exp.budgets['half'] < exp.budgets['paper'] < 192
