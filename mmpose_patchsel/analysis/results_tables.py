@@ -1,14 +1,13 @@
 """Markdown tables of the results JSON files under ``docs/results/``.
 
 Each renderer takes the JSON that a tool wrote (the tool named in the
-docstring) and returns the Markdown that README.md and docs/*.md show
+docstring) and returns the Markdown that ``README.md`` and ``docs/*.md`` show
 between ``<!-- table: NAME -->`` markers; ``tools/update_tables.py`` puts
 it there. Numbers are only formatted or divided here, never typed in.
 
 AP drops are signed one way everywhere: the full model's AP minus the
 row's (positive: accuracy lost).
 """
-import statistics
 from typing import Iterable, List, Optional, Sequence, Tuple
 
 #: mmpretrain's ViT arch names, as the paper calls the models.
@@ -48,15 +47,14 @@ def signed(mean: float, std: Optional[float] = None) -> str:
 
 # ------------------------------------------- accuracy (benchmark_accuracy)
 def paired_drop(full: dict, row: dict) -> Tuple[float, Optional[float]]:
-    """AP drop of an accuracy row, full minus row, each seed paired with
-    the full model of the same seed: mean and sample std (None for one
-    seed). Computed from the per-seed APs, whatever sign the JSON's own
+    """AP drop of an accuracy row (the benchmark's own
+    :func:`~mmpose_patchsel.benchmarks.accuracy.scoring.paired_drop`),
+    computed from the per-seed APs, whatever sign the JSON's own
     ``AP_drop`` field has."""
-    full_ap = dict(zip(full['seeds'], full['AP_seeds']))
-    drops = [full_ap[seed] - ap
-             for seed, ap in zip(row['seeds'], row['AP_seeds'])]
-    std = statistics.stdev(drops) if len(drops) > 1 else None
-    return statistics.mean(drops), std
+    from mmpose_patchsel.benchmarks.accuracy.scoring import \
+        paired_drop as drop_by_seed
+    return drop_by_seed(row['AP_seeds'], row['seeds'],
+                        dict(zip(full['seeds'], full['AP_seeds'])))
 
 
 def _summary_rows(results: dict) -> List[dict]:

@@ -86,9 +86,11 @@ VIT_TINY = dict(embed_dims=192, num_layers=6, num_heads=3,
 
 
 #: Cost points, as a fraction of the full model's GFLOPs (attention
-#: counted). 'paper': 28 % fewer GFLOPs (K=133 of 192 tokens on the ViT
-#: of the configs), slightly beyond the paper's 25.7 % fewer (ViT-B
-#: skeleton: 13.3 of 17.9 GFLOPs, 74.3 %); 'half': 50 % fewer. A method
+#: counted). 'paper' stands for the paper's cost point: 28 % fewer
+#: GFLOPs with attention counted (K=133 of 192 tokens on the ViT of the
+#: configs), 25 % in the paper's convention (no attention), beside the
+#: paper's 25.7 % (ViT-B skeleton: 13.3 of 17.9 GFLOPs); 'half': 50 %
+#: fewer. A method
 #: runs there with the budget ``num_keep`` = the most tokens whose GFLOPs
 #: fit.
 COST_TARGETS = {'paper': 0.72, 'half': 0.50}
