@@ -72,6 +72,7 @@ def online_guide_cfg(tiny_coco_cfg, tmp_path):
     return cfg
 
 
+@pytest.mark.slow  # runs the tool on real configs (~12 s)
 def test_online_guide_is_counted_at_its_own_input_size(online_guide_cfg):
     out = get_flops(str(online_guide_cfg))
     gflops = float(row(out, '+ online guide (per person)')[0])
@@ -113,6 +114,7 @@ def test_rows_of_a_self_pruning_backbone(tiny_coco_cfg, tmp_path):
     assert pruned['flops'] < full['flops']
 
 
+@pytest.mark.slow  # runs the tool on real configs (~12 s)
 def test_out_writes_what_it_prints_and_append_adds_a_run(
         tiny_coco_cfg, coco_root, tmp_path):
     skeleton = osp.join(osp.dirname(tiny_coco_cfg),
