@@ -33,6 +33,8 @@ from benchmark_accuracy import (COST_TARGETS, FULL, PRESETS,  # noqa: E402
                                 selection_flops, set_budgets, train_guide,
                                 warm_start)
 
+from mmpose_patchsel.analysis.results_json import (  # noqa: E402
+    command_line, write_json)
 from mmpose_patchsel.synthetic import DESCRIPTION  # noqa: E402
 
 #: The selections applied to every checkpoint: (method, merged tokens).
@@ -199,15 +201,11 @@ def main() -> None:
                 cost_targets=COST_TARGETS, num_patches=(w // 16) * (h // 16),
                 vit=dict(cfg.model.backbone.arch),
                 selections=[list(s) for s in SELECTIONS],
-                command='python tools/accuracy_vs_strength.py --results '
-                'docs/results/accuracy_strength.json --figure '
-                'docs/accuracy_strength.png',
+                command=command_line(),
                 wall_seconds=time.perf_counter() - start)
     results = dict(meta=meta, rows=rows)
     if args.results:
-        os.makedirs(osp.dirname(osp.abspath(args.results)), exist_ok=True)
-        with open(args.results, 'w') as f:
-            json.dump(results, f, indent=1)
+        write_json(args.results, results)
     if args.figure:
         plot(results, args.figure)
     print('\n' + markdown(results))

@@ -51,8 +51,8 @@ from mmpose_patchsel.benchmarks.accuracy import (DRY_RUN, PRESETS, STOPS,
                                                  Experiment, check_device,
                                                  default_work_dir,
                                                  draw_figures, markdown,
-                                                 rederive_drops, run,
-                                                 save_results)
+                                                 rederive_drops, run)
+from mmpose_patchsel.analysis.results_json import write_json
 
 #: Preset keys a command-line option overrides.
 OVERRIDES = ('guide_epochs', 'warm_epochs', 'ft_epochs', 'num_train',
@@ -109,7 +109,7 @@ def main() -> None:
     if args.rederive_drops:
         with open(args.rederive_drops) as f:
             results = rederive_drops(json.load(f))
-        save_results(results, args.rederive_drops)
+        write_json(args.rederive_drops, results)
         print(markdown(results))
         return
     if args.table:

@@ -8,7 +8,7 @@ it there. Numbers are only formatted or divided here, never typed in.
 AP drops are signed one way everywhere: the full model's AP minus the
 row's (positive: accuracy lost).
 """
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Iterable, List, Optional, Sequence
 
 #: mmpretrain's ViT arch names, as the paper calls the models.
 VIT_NAMES = {'small': 'ViT-S', 'base': 'ViT-B', 'large': 'ViT-L',
@@ -46,17 +46,6 @@ def signed(mean: float, std: Optional[float] = None) -> str:
 
 
 # ------------------------------------------- accuracy (benchmark_accuracy)
-def paired_drop(full: dict, row: dict) -> Tuple[float, Optional[float]]:
-    """AP drop of an accuracy row (the benchmark's own
-    :func:`~mmpose_patchsel.benchmarks.accuracy.scoring.paired_drop`),
-    computed from the per-seed APs, whatever sign the JSON's own
-    ``AP_drop`` field has."""
-    from mmpose_patchsel.benchmarks.accuracy.scoring import \
-        paired_drop as drop_by_seed
-    return drop_by_seed(row['AP_seeds'], row['seeds'],
-                        dict(zip(full['seeds'], full['AP_seeds'])))
-
-
 def _summary_rows(results: dict) -> List[dict]:
     """The rows at a glance: full, every row trained with selection, and
     training-free skeleton selection (dropped and merged)."""
@@ -79,9 +68,13 @@ def _summary_table(results: dict) -> List[str]:
     meta = results['meta']
     full = next(r for r in results['rows'] if r['method'] == 'full')
     timed_on = meta.get('timed_on', 'CPU')
+    # The benchmark's own drops, from the per-seed APs: right whatever
+    # sign the JSON's ``AP_drop`` field has.
+    from mmpose_patchsel.benchmarks.accuracy.report import ap_drops
+    drops = ap_drops(results)
     rows = []
     for r in _summary_rows(results):
-        drop, std = paired_drop(full, r)
+        drop, std = drops[r['name']]
         fewer = 1 - r['gflops_no_attn'] / full['gflops_no_attn']
         trained = {'yes': 'yes', 'no (full model)': 'no (training-free)'}
         rows.append([

@@ -16,7 +16,7 @@ from .plan import (CONFIGS, COST_TARGETS, DRY_RUN, FULL, GUIDE, GUIDED,
                    PRESETS, PROJECT, ROWS, STOPS, TRAININGS, VIT_TINY,
                    WARM_START, RowSpec, Training, folder_of)
 from .report import (AP_DROP, ap_drops, draw_figures, markdown, plot,
-                     plot_curve, rederive_drops, save_results, write_results)
+                     plot_curve, rederive_drops, write_results)
 from .scoring import (Evaluation, Point, Row, Trained, budget_for, cost,
                       evaluate, keep_rate_for, largest_fitting, mean_std,
                       paired_drop, score, set_selection, setting_of)
@@ -33,7 +33,7 @@ __all__ = [
     'MERGE_GROUPS', 'METHODS', 'PRESETS', 'PROJECT', 'ROWS', 'STOPS',
     'TRAININGS', 'VIT_TINY', 'WARM_START', 'RowSpec', 'Training',
     'folder_of', 'AP_DROP', 'ap_drops', 'draw_figures', 'markdown', 'plot',
-    'plot_curve', 'rederive_drops', 'save_results', 'write_results',
+    'plot_curve', 'rederive_drops', 'write_results',
     'Evaluation', 'Point', 'Row', 'Trained', 'budget_for', 'cost',
     'evaluate', 'keep_rate_for', 'largest_fitting', 'mean_std',
     'paired_drop', 'score', 'set_selection', 'setting_of', 'fine_tune',

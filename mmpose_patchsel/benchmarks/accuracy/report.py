@@ -1,9 +1,8 @@
 """The benchmark's outputs: the markdown table and the figures of a
 results dict, and the files of a run."""
-import json
-import os
-import os.path as osp
 from typing import Dict, List, Optional, Tuple
+
+from mmpose_patchsel.analysis.results_json import write_json
 
 from .experiment import Experiment
 from .plan import FULL, VIT_TINY
@@ -194,13 +193,6 @@ def write_results(exp: Experiment, results: dict,
     with open(exp.path('results.md'), 'w') as f:
         f.write(table + '\n')
     for path in filter(None, (exp.path('results.json'), copy_to)):
-        save_results(results, path)
+        write_json(path, results)
     draw_figures(results, exp.path(''))
     return table
-
-
-def save_results(results: dict, path: str) -> None:
-    """``results`` as a JSON file at ``path`` (its folder made)."""
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path, 'w') as f:
-        json.dump(results, f, indent=1)
