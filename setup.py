@@ -37,5 +37,6 @@ setup(
     extras_require={
         'mim': parse_requirements('requirements/mminstall.txt'),
         'tests': parse_requirements('requirements/tests.txt'),
+        'deploy': parse_requirements('requirements/deploy.txt'),
     },
     zip_safe=False)

@@ -86,7 +86,8 @@ install_openmmlab() {
 
 install_project() {
     pip_install -r "$ROOT/requirements/runtime.txt" \
-        -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/docs.txt"
+        -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/docs.txt" \
+        -r "$ROOT/requirements/deploy.txt"
     "$VENV/bin/python" -m pip install --no-deps --no-build-isolation -e "$ROOT"
 }
 

@@ -53,6 +53,22 @@ def seed_distance(grid: PatchGrid, seeds: torch.Tensor) -> torch.Tensor:
     return key.amin(2).flatten(1)
 
 
+def keypoint_ranks(kpt_cells: torch.Tensor,
+                   scores: torch.Tensor) -> torch.Tensor:
+    """``(B, J)`` rank of every keypoint under (-score, cell, index).
+
+    Counted pairwise (``O(J^2)``, no sort), so the order is the same on
+    every device and in an exported ONNX graph.
+    """
+    s_other, s_self = scores[:, None, :], scores[:, :, None]
+    c_other, c_self = kpt_cells[:, None, :], kpt_cells[:, :, None]
+    num_kpts = kpt_cells.shape[1]
+    index = torch.arange(num_kpts, device=kpt_cells.device)
+    first = (s_other > s_self) | (s_other == s_self) & (
+        (c_other < c_self) | (c_other == c_self) & (index < index[:, None]))
+    return first.sum(-1)
+
+
 def budget_indices(grid: PatchGrid, num_keep: int, seeds: torch.Tensor,
                    selected: torch.Tensor, kpt_cells: torch.Tensor,
                    inside: torch.Tensor, scores: torch.Tensor,
@@ -70,26 +86,23 @@ def budget_indices(grid: PatchGrid, num_keep: int, seeds: torch.Tensor,
     batch, num_kpts = kpt_cells.shape
     n, device = grid.num_patches, kpt_cells.device
     dist = seed_distance(grid, seeds)
-    # One integer sort key per cell (ties by cell index through the stable
-    # sort): tier 0 = keypoint cells by their best keypoint's rank under
-    # (-score, cell); tiers 1 and 2 by distance.
-    by_cell = kpt_cells.sort(dim=1, stable=True)[1]
-    neg = torch.where(inside, -scores, torch.zeros_like(scores))
-    by_score = torch.gather(neg, 1, by_cell).sort(dim=1, stable=True)[1]
-    kpt_order = torch.gather(by_cell, 1, by_score)
-    kpt_rank = torch.empty_like(kpt_order).scatter_(
-        1, kpt_order,
-        torch.arange(num_kpts, device=device).expand_as(kpt_order))
+    # Tier 0 = keypoint cells, by their best keypoint's rank under
+    # (-score, cell, keypoint index); a cell's rank is its best keypoint's.
+    kpt_rank = keypoint_ranks(kpt_cells, torch.where(inside, scores, 0.0))
     cell_rank = torch.full((batch, n + 1),
                            num_kpts,
                            dtype=torch.long,
                            device=device)
     cell_rank = cell_rank.scatter_reduce_(1, kpt_cells, kpt_rank,
-                                          'amin')[:, :n].int()
+                                          'amin')[:, :n]
     span = 2 * max(grid.rows, grid.cols)**2 + 1  # > any dist key
-    key = torch.where(selected, num_kpts, num_kpts + span) + dist
+    key = torch.where(selected, num_kpts, num_kpts + span) + dist.long()
     key = torch.where(cell_rank < num_kpts, cell_rank, key)
-    indices = key.sort(dim=1, stable=True)[1][:, :num_keep].sort(dim=1)[0]
+    # Ties go to the smaller cell index: with the index folded into the key
+    # every key is distinct, so no stable sort is needed (ONNX has none).
+    key = key * n + torch.arange(n, device=device)
+    kept = key.topk(num_keep, dim=1, largest=False, sorted=False)[1]
+    indices = kept.sort(dim=1)[0]
     centre = centre_cells(grid, num_keep, device)
     return torch.where(fallback[:, None], centre, indices)
 

@@ -7,14 +7,12 @@ smaller Chebyshev distance, then by the smaller flattened cell index
 square and ``n=12`` the radius-2 diamond; near the border the search simply
 goes on to the next ring, so a cell always gets ``min(n, N - 1)`` neighbours.
 """
-import functools
-
 import numpy as np
 import torch
 
 from ..utils.validation import check_int
 from .grid import PatchGrid
-from .tables import grid_tables
+from .tables import grid_tables, tensor_cache
 
 
 def neighbour_cells(grid: PatchGrid, cell: int,
@@ -29,7 +27,7 @@ def neighbour_cells(grid: PatchGrid, cell: int,
     return grid_tables(grid).order[cell, :num_neighbours + 1].numpy().copy()
 
 
-@functools.lru_cache(maxsize=32)
+@tensor_cache(maxsize=32)
 def _near(grid: PatchGrid, num_neighbours: int,
           device: torch.device) -> torch.Tensor:
     """``(N, N)`` float32, 1 where ``c`` is among the ``n`` nearest of ``s``

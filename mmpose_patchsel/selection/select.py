@@ -13,7 +13,6 @@ crossing it), the selection is never empty: all cells without a budget, the
 K cells nearest the grid centre with ``num_keep=K``. ``fallback`` tells which
 happened.
 """
-import functools
 from dataclasses import dataclass
 from typing import Optional
 
@@ -25,6 +24,7 @@ from .grid import PatchGrid
 from .neighbour import dilate
 from .options import SelectionOptions
 from .skeleton import check_links, skeleton_cells
+from .tables import tensor_cache
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ class PatchSelection:
     fallback: bool
 
 
-@functools.lru_cache(maxsize=64)
+@tensor_cache(maxsize=64)
 def _links_on(links: tuple, device: torch.device) -> torch.Tensor:
     """The (L, 2) link tensor on ``device``, copied there once."""
     return torch.tensor(links, dtype=torch.long, device=device)

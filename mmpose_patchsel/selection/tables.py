@@ -9,11 +9,40 @@ Tables are ``(N, N)``: 4 bytes an entry for ``rank``, 8 for ``order``
 (0.4 MiB for 16x12, 2 MiB for 24x18).
 """
 import functools
-from typing import NamedTuple
+from collections import OrderedDict
+from typing import Callable, NamedTuple
 
 import torch
 
 from .grid import PatchGrid
+
+
+def tensor_cache(maxsize: int) -> Callable:
+    """``functools.lru_cache`` for functions that build tensors, safe under
+    tracing: while torch traces (``torch.export``, ONNX export, compile) a
+    miss is computed but not stored, since what it builds then are fake
+    tensors that must not outlive the trace. A hit returns the real tensors,
+    which the trace records as constants."""
+
+    def wrap(fn: Callable) -> Callable:
+        cache: OrderedDict = OrderedDict()
+
+        @functools.wraps(fn)
+        def cached(*args):
+            if args in cache:
+                cache.move_to_end(args)
+                return cache[args]
+            value = fn(*args)
+            if not torch.compiler.is_compiling():
+                cache[args] = value
+                if len(cache) > maxsize:
+                    cache.popitem(last=False)
+            return value
+
+        cached.cache_clear = cache.clear
+        return cached
+
+    return wrap
 
 
 class GridTables(NamedTuple):
@@ -41,7 +70,7 @@ def distance_key(drow: torch.Tensor, dcol: torch.Tensor,
     return (drow + dcol) * mult + torch.maximum(drow, dcol)
 
 
-@functools.lru_cache(maxsize=32)
+@tensor_cache(maxsize=32)
 def grid_tables(grid: PatchGrid, device=torch.device('cpu')) -> GridTables:
     """Lookup tables of ``grid`` on ``device`` (cached; do not edit)."""
     rows, cols, n = grid.rows, grid.cols, grid.num_patches
