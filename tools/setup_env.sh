@@ -89,6 +89,7 @@ install_project() {
         -r "$ROOT/requirements/tests.txt" -r "$ROOT/requirements/docs.txt" \
         -r "$ROOT/requirements/deploy.txt"
     "$VENV/bin/python" -m pip install --no-deps --no-build-isolation -e "$ROOT"
+    "$VENV/bin/python" -m pip install --no-deps --no-build-isolation -e "$ROOT/runtime"
 }
 
 check_imports() {
