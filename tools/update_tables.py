@@ -57,6 +57,8 @@ COMMANDS = {
     '--out docs/results/selection_stats.json',
     'video_benchmark': 'python tools/benchmark_video.py '
     '--results docs/results/video_benchmark.json',
+    'onnx_cpu': 'python tools/deployment/benchmark_onnx.py '
+    '--out docs/results/onnx_cpu.json',
 }
 
 
@@ -96,6 +98,7 @@ TABLES: Dict[str, Table] = {
     'configs': _one('configs', tables.configs_table),
     'selection_stats': _one('selection_stats', tables.selection_stats_table),
     'video_benchmark': _one('video_benchmark', tables.video_table),
+    'onnx_cpu': _one('onnx_cpu', tables.onnx_speed_table),
 }
 
 

@@ -307,3 +307,55 @@ def video_table(results: dict) -> str:
             'fallbacks'
         ], rows) + ['']
     return '\n'.join(lines).rstrip('\n')
+
+
+# ------------------------------------------- deployment/benchmark_onnx.py
+def _onnx_rows(row: dict) -> List[List[str]]:
+    w, h = row['input_size']
+    rows = [[
+        f'{h}x{w}', row['batch'], f"full ({row['patches']})",
+        f"{row['full_ms']:.0f}", '1.00x', '', '', f"{row['e2e_full_ms']:.0f}",
+        '1.00x'
+    ]]
+    for b in row['budgets']:
+        rows.append([
+            f'{h}x{w}', row['batch'],
+            f"K={b['num_keep']} ({b['num_keep'] / row['patches']:.0%})",
+            f"{b['ms']:.0f}", f"{b['speedup']:.2f}x",
+            f"{b['flops_bound']:.2f}x", f"{b['of_bound']:.2f}",
+            f"{b['e2e_ms']:.0f}", f"{b['e2e_speedup']:.2f}x"
+        ])
+    return rows
+
+
+def onnx_speed_table(results: dict) -> str:
+    """ONNX Runtime times of ``tools/deployment/benchmark_onnx.py``: per
+    input and batch size the full model, then every budget K."""
+    rows = [r for row in results['rows'] for r in _onnx_rows(row)]
+    meta = results['meta']
+    lines = markdown_table([
+        'input', 'batch', 'tokens', 'ONNX model ms', 'speed-up',
+        'FLOPs bound', 'of bound', 'end to end ms', 'end-to-end speed-up'
+    ], rows)
+    guide = ', '.join(
+        f"{r['guide_ms']:.0f} ms at batch {r['batch']}"
+        for r in results['rows']
+        if r['input_size'] == results['rows'][0]['input_size'])
+    eager = ', '.join(
+        f"{r['input_size'][1]}x{r['input_size'][0]} batch {r['batch']}: "
+        f"{r['ort_over_pytorch']:.2f}x" for r in results['rows'])
+    lines += [
+        '', f"{meta['machine']}, {meta['threads']} threads, onnxruntime "
+        f"{meta['onnxruntime']} (CPU provider), torch {meta['torch']}. "
+        f"Model `{results['config']}` at each input size, guide "
+        f"`{results['guide_config']}` ({guide}), both exported with random "
+        'weights (speed does not depend on them). ONNX model: the selected '
+        'model alone on random crops, selection inside the graph. End to '
+        'end: `patchsel_runtime` on persons of a bundled COCO image, crops, '
+        'guide and decoding included. Speed-ups are against the full ONNX '
+        'model of the same input and batch size, timed in the same rounds '
+        '(medians); the FLOPs bound is the full model\'s GFLOPs over the '
+        'selected one\'s (attention counted). The full ONNX model against '
+        f'PyTorch eager: {eager}.', '', f"Command: `{results['command']}`"
+    ]
+    return '\n'.join(lines)

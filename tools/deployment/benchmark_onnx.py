@@ -74,14 +74,45 @@ def export_cached(config, out: str, role: str, **selection) -> str:
     return out
 
 
-def session(path: str, threads: int):
+def session_options(threads: int):
     import onnxruntime as ort
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
+    return options
+
+
+def session(path: str, threads: int):
+    import onnxruntime as ort
     return ort.InferenceSession(path,
-                                options,
+                                session_options(threads),
                                 providers=['CPUExecutionProvider'])
+
+
+def runtime_model(path: str, threads: int):
+    from patchsel_runtime import OnnxPoseModel
+    return OnnxPoseModel(path,
+                         providers=['CPUExecutionProvider'],
+                         session_options=session_options(threads))
+
+
+def coco_persons(data: str, batch: int):
+    """One bundled COCO image and ``batch`` of its annotated person boxes
+    (xyxy; repeated when it has fewer)."""
+    import json
+
+    import cv2
+    with open(osp.join(data, 'test_coco.json')) as f:
+        coco = json.load(f)
+    by_image = {}
+    for ann in coco['annotations']:
+        x, y, w, h = ann['bbox']
+        by_image.setdefault(ann['image_id'], []).append([x, y, x + w, y + h])
+    image_id = max(by_image, key=lambda i: len(by_image[i]))
+    name = next(i['file_name'] for i in coco['images'] if i['id'] == image_id)
+    boxes = np.array(by_image[image_id], np.float32)
+    boxes = boxes[np.arange(batch) % len(boxes)]
+    return cv2.imread(osp.join(data, name)), boxes
 
 
 def flops_bounds(cfg, size, ks: List[int]) -> Dict[int, float]:
@@ -98,6 +129,8 @@ def main(argv=None) -> dict:
     import mmpose_patchsel  # noqa: F401
     from mmengine.config import Config
     from mmpose.apis import init_model
+
+    from patchsel_runtime import PatchSelPose
 
     from mmpose_patchsel.analysis import median_times
     from mmpose_patchsel.analysis.input_size import at_input_size
@@ -140,6 +173,15 @@ def main(argv=None) -> dict:
             k: session(p, args.threads)
             for k, p in selected.items()
         })
+        runtime_guide = runtime_model(guide_path, args.threads)
+        pipelines = {
+            'full': PatchSelPose(runtime_model(full_path, args.threads))
+        }
+        pipelines.update({
+            k:
+            PatchSelPose(runtime_model(p, args.threads), runtime_guide)
+            for k, p in selected.items()
+        })
         for batch in args.batch_sizes:
             rng = np.random.default_rng(0)
             crops = rng.standard_normal((batch, 3, h, w), np.float32)
@@ -159,6 +201,9 @@ def main(argv=None) -> dict:
                 calls[k] = (lambda k=k: sessions[k].run(
                     None,
                     dict(input=crops, keypoints=kpts, keypoint_scores=scores)))
+            image, boxes = coco_persons(args.data, batch)
+            for name, pipeline in pipelines.items():
+                calls['e2e', name] = (lambda p=pipeline: p(image, boxes))
             seconds = median_times(calls, args.repeats, args.warmup)
             full_s = seconds['full']
             row = dict(input_size=[w, h],
@@ -168,6 +213,7 @@ def main(argv=None) -> dict:
                        guide_ms=seconds['guide'] * 1e3,
                        pytorch_full_ms=seconds['pytorch'] * 1e3,
                        ort_over_pytorch=seconds['pytorch'] / full_s,
+                       e2e_full_ms=seconds['e2e', 'full'] * 1e3,
                        budgets=[])
             for k in ks:
                 row['budgets'].append(
@@ -176,14 +222,16 @@ def main(argv=None) -> dict:
                          speedup=full_s / seconds[k],
                          flops_bound=bounds[k],
                          of_bound=full_s / seconds[k] / bounds[k],
-                         with_guide_speedup=full_s /
-                         (seconds[k] + seconds['guide'])))
+                         e2e_ms=seconds['e2e', k] * 1e3,
+                         e2e_speedup=seconds['e2e', 'full'] /
+                         seconds['e2e', k]))
             results['rows'].append(row)
             print(f'{tag} batch {batch}: full {full_s * 1e3:.1f} ms, guide '
                   f'{seconds["guide"] * 1e3:.1f} ms, PyTorch '
                   f'{seconds["pytorch"] * 1e3:.1f} ms; ' +
                   ', '.join(f'K={b["num_keep"]} {b["speedup"]:.2f}x (bound '
-                            f'{b["flops_bound"]:.2f}x)'
+                            f'{b["flops_bound"]:.2f}x; end to end '
+                            f'{b["e2e_speedup"]:.2f}x)'
                             for b in row['budgets']))
     if args.out:
         write_json(args.out, results)
