@@ -94,3 +94,35 @@ def test_runtime_equals_mmpose_inference(models, coco_root):
                                    atol=1e-6)
         compared += distance.size
     assert compared == len(images) * 3 * 17
+
+
+RTMPOSE_CFG = ('mmpose::body_2d_keypoint/rtmpose/coco/'
+               'rtmpose-t_8xb256-420e_coco-256x192.py')
+
+
+def test_rtmpose_guide_equals_mmpose_inference(coco_root, tmp_path):
+    """A SimCC guide (RTMPose-t) exported alone and run as a plain model
+    by the runtime: its keypoints are mmpose's."""
+    torch.manual_seed(3)
+    cfg, model = load_pose_model(RTMPOSE_CFG)
+    ckpt = tmp_path / 'rtmpose.pth'
+    torch.save(dict(state_dict=model.state_dict(), meta={}), ckpt)
+    exported = export_pose_model(cfg,
+                                 str(ckpt),
+                                 str(tmp_path / 'rtm.onnx'),
+                                 role='guide',
+                                 check_data=str(coco_root))
+    assert exported['card']['outputs'] == ['simcc_x', 'simcc_y']
+    pose = patchsel_runtime.PatchSelPose(exported['onnx'])
+    model.test_cfg['flip_test'] = False  # the runtime makes one pass
+    for path in sorted(coco_root.glob('*.jpg')):
+        image = cv2.imread(str(path))
+        h, w = image.shape[:2]
+        bboxes = np.array([[0, 0, w, h], [w * 0.2, h * 0.1, w * 0.7, h]],
+                          np.float32)
+        keypoints, _ = pose(image, bboxes)
+        with torch.no_grad():
+            samples = inference_topdown(model, str(path), bboxes)
+        expected = np.concatenate(
+            [s.pred_instances.keypoints for s in samples])
+        assert np.linalg.norm(keypoints - expected, axis=-1).max() < 0.5
