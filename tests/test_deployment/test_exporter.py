@@ -204,3 +204,16 @@ def test_checkpoint_errors_name_the_file_and_keys(tmp_path):
     torch.save(dict(state_dict={'backbone.nope': torch.zeros(1)}), bad)
     with pytest.raises(ValueError, match='(?s)does not match.*backbone.nope'):
         load_pose_model(SKELETON_CFG, str(bad))
+
+
+@pytest.mark.slow
+def test_litehrnet_guide_export(coco_root, tmp_path):
+    """The paper's guide, LiteHRNet-18 (mmpose's config), exports and
+    matches PyTorch on the bundled COCO persons."""
+    result = export_pose_model(
+        'mmpose::body_2d_keypoint/topdown_heatmap/coco/'
+        'td-hm_litehrnet-18_8xb64-210e_coco-256x192.py', None,
+        str(tmp_path / 'litehrnet.onnx'), role='guide',
+        check_data=str(coco_root), max_persons=4)
+    assert result['card']['codec']['type'] == 'MSRAHeatmap'
+    assert result['check']['max_rel_diff'] < 1e-4
