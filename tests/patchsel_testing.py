@@ -1,10 +1,40 @@
 """Helpers shared by the tests (importable: ``pythonpath = tests``)."""
+import ast
 import json
 from pathlib import Path
+from typing import Iterable
 
 from mmpose.datasets import CocoDataset
 
 INPUT_SIZE = (192, 256)
+
+
+def imported_roots(path: Path) -> set:
+    """Top-level packages that a source file imports absolutely."""
+    roots = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            roots |= {a.name.split('.')[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0:
+            roots.add(node.module.split('.')[0])
+    return roots
+
+
+def import_blocker(forbidden: Iterable[str]) -> str:
+    """Python source that makes ``forbidden`` packages unimportable in the
+    process that runs it (put it first in a ``python -c`` script)."""
+    return f"""import importlib.abc, sys
+FORBIDDEN = {sorted(forbidden)!r}
+
+
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split('.')[0] in FORBIDDEN:
+            raise ImportError('blocked ' + name)
+
+
+sys.meta_path.insert(0, Block())
+"""
 
 
 def write_annotation_guide(coco_root: Path, path: Path,

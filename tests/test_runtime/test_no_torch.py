@@ -1,11 +1,11 @@
 """The runtime needs no torch and nothing of OpenMMLab or this project."""
-import ast
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+from patchsel_testing import import_blocker, imported_roots
 
 import patchsel_runtime
 from test_runtime.tiny_onnx import (constant_model, heatmap_codec, make_card,
@@ -16,34 +16,15 @@ FORBIDDEN = ('torch', 'mmengine', 'mmcv', 'mmpose', 'mmdet', 'mmpose_patchsel')
 ALLOWED = {'numpy', 'cv2', 'onnxruntime'} | set(sys.stdlib_module_names)
 
 
-def _imported_roots(path: Path) -> set:
-    roots = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            roots |= {a.name.split('.')[0] for a in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.level == 0:
-            roots.add(node.module.split('.')[0])
-    return roots
-
-
 def test_sources_import_only_numpy_cv2_onnxruntime():
     files = sorted(PKG.glob('*.py'))
     assert len(files) >= 8
     for path in files:
-        roots = _imported_roots(path)
+        roots = imported_roots(path)
         assert roots <= ALLOWED, (path.name, roots - ALLOWED)
 
 
 BLOCKED_RUN = '''
-import importlib.abc, sys
-FORBIDDEN = {forbidden!r}
-
-class Block(importlib.abc.MetaPathFinder):
-    def find_spec(self, name, path=None, target=None):
-        if name.split('.')[0] in FORBIDDEN:
-            raise ImportError('blocked ' + name)
-
-sys.meta_path.insert(0, Block())
 import numpy as np
 import onnxruntime as ort
 import patchsel_runtime as rt
@@ -85,9 +66,8 @@ def test_runtime_runs_with_torch_and_openmmlab_blocked(tmp_path):
                            dict(heatmaps=heatmaps))
     selected = render_model(tmp_path / 'selected.onnx',
                             make_card('selected', (48, 64)))
-    code = BLOCKED_RUN.format(forbidden=FORBIDDEN,
-                              selected=str(selected),
-                              guide=str(guide))
+    code = import_blocker(FORBIDDEN) + BLOCKED_RUN.format(
+        selected=str(selected), guide=str(guide))
     env = dict(os.environ, PYTHONPATH=str(PKG.parent), OMP_NUM_THREADS='1')
     out = subprocess.run([sys.executable, '-c', code],
                          capture_output=True,

@@ -190,21 +190,17 @@ def test_bad_arguments_name_the_value(tmp_path, split, num):
 
 def test_generator_needs_no_openmmlab():
     """numpy, OpenCV and the standard library only: usable without mmpose."""
-    import ast
     import sys
     from pathlib import Path
+
+    from patchsel_testing import imported_roots
 
     import mmpose_patchsel.synthetic as synthetic
     allowed = {'numpy', 'cv2'} | set(sys.stdlib_module_names)
     files = sorted(Path(synthetic.__file__).parent.glob('*.py'))
     assert len(files) == 5
     for path in files:
-        roots = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.Import):
-                roots |= {a.name.split('.')[0] for a in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                roots.add(node.module.split('.')[0])
+        roots = imported_roots(path)
         assert roots <= allowed, (path.name, roots - allowed)
 
 
