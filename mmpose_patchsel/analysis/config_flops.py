@@ -32,6 +32,8 @@ BUNDLED = {
     'ochuman': 'test_ochuman.json',
     'crowdpose': 'test_crowdpose.json',
 }
+#: Dataset types whose bundled annotations differ from their folder's.
+BUNDLED_BY_TYPE = {'CocoWholeBodyDataset': 'test_coco_wholebody.json'}
 
 
 def config_selection(cfg: Config) -> Optional[dict]:
@@ -189,7 +191,9 @@ def config_cost(cfg: Config, counted: Counted, testdata: str) -> dict:
         return dict(counted.full(), tokens_from='all patches')
     dataset = cfg.test_dataloader.dataset
     folder = osp.basename(osp.normpath(dataset.data_root))
-    ann_file = osp.join(testdata, folder, BUNDLED.get(folder, '-'))
+    ann_file = osp.join(
+        testdata, folder,
+        BUNDLED_BY_TYPE.get(dataset.type, BUNDLED.get(folder, '-')))
     if osp.isfile(ann_file):
         kept = dataset_kept(counted.input_size, select_cfg, dataset.type,
                             osp.dirname(ann_file), osp.basename(ann_file),

@@ -72,12 +72,13 @@ def config_testdata(testdata_root: Path,
         'MpiiDataset': ('mpii', 'test_mpii.json'),
         'OCHumanDataset': ('ochuman', 'test_ochuman.json'),
         'CrowdPoseDataset': ('crowdpose', 'test_crowdpose.json'),
+        'CocoWholeBodyDataset': ('coco', 'test_coco_wholebody.json'),
     }
     data = {}
     for dataset_type, (name, ann_file) in specs.items():
         root = testdata_root / name
         guide = annotation_guide(dataset_type, root, ann_file,
-                                 tmp / f'{name}_guide.json')
+                                 tmp / f'{Path(ann_file).stem}_guide.json')
         headbox = mpii_headboxes(root, ann_file, tmp / 'mpii_headboxes.mat') \
             if name == 'mpii' else None
         data[dataset_type] = DatasetFiles(root, ann_file, guide, headbox)

@@ -73,10 +73,12 @@ def size_rank(path: str):
 
 # The synthetic benchmark's configs (configs/synthetic) follow their own
 # small schedule and are trained end to end, every one of them, by
-# tests/test_tools/test_benchmark_accuracy.py.
+# tests/test_tools/test_benchmark_accuracy.py. The Sapiens configs
+# (configs/sapiens) are Sapiens' models at 1024x768, not ViTPose's: their
+# promises and runs are tests/test_configs/test_sapiens_configs.py's.
 CONFIGS = sorted((p.relative_to(PROJECT_ROOT).as_posix()
                   for p in CONFIG_DIR.rglob('*.py')
-                  if not {'_base_', 'synthetic'} &
+                  if not {'_base_', 'synthetic', 'sapiens'} &
                   set(p.relative_to(CONFIG_DIR).parts)),
                  key=size_rank)
 

@@ -196,3 +196,27 @@ def test_config_without_data_here_is_counted_on_the_full_grid(
     cfg.test_dataloader.dataset.pipeline[4].num_keep = 50
     row = config_cost(cfg, counted, str(tmp_path))
     assert row['tokens'] == 50 and 'fixed num_keep' in row['tokens_from']
+
+
+@pytest.mark.parametrize('dataset, ann_file', [
+    ('coco', 'test_coco.json'),
+    ('coco-wholebody', 'test_coco_wholebody.json'),
+])
+def test_sapiens_config_counted_on_its_bundled_data(dataset, ann_file,
+                                                    testdata_root):
+    """A Sapiens selection config (at reduced width and depth) is counted
+    on the bundled persons of its own dataset type: COCO-WholeBody's file,
+    not COCO's, though both live in coco/."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(
+        PROJECT, 'configs', 'sapiens',
+        f'td-hm_patchsel-sapiens-0.3b-skeleton-k768_8xb64-210e_{dataset}-'
+        '1024x768.py'))
+    cfg.model.backbone.arch = dict(embed_dims=32, num_layers=1, num_heads=2)
+    cfg.model.head.update(in_channels=32, deconv_out_channels=(16, 16),
+                          conv_out_channels=(16, 16))
+    counted = Counted(cfg)
+    row = config_cost(cfg, counted, str(testdata_root))
+    assert row['data'] == f'coco/{ann_file}'
+    assert row['tokens'] == 768  # the budget, K of 3072
+    assert row['flops'] < counted.full()['flops']

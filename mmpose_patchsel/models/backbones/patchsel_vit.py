@@ -46,7 +46,9 @@ class PatchSelViT(BaseModule):
 
     Args:
         arch (str | dict): ``'small'``, ``'base'``, ``'large'``, ``'huge'``
-            (or ``'s'``, ``'b'``, ``'l'``, ``'h'``), or a dict with
+            (or ``'s'``, ``'b'``, ``'l'``, ``'h'``), Sapiens'
+            ``'sapiens_0.3b'``, ``'sapiens_0.6b'``, ``'sapiens_1b'``,
+            ``'sapiens_2b'`` (or ``'0.3b'`` ...), or a dict with
             ``embed_dims``, ``num_layers``, ``num_heads`` and optionally
             ``feedforward_channels`` (default ``4 * embed_dims``). Note that
             ``'small'`` is ViTPose-S (384 dims, 12 layers, 12 heads), which
@@ -124,7 +126,8 @@ class PatchSelViT(BaseModule):
         a 1-tuple with the (B, C, rows, cols) feature map; without
         ``keep_indices`` it is exactly the full ViT.
     """
-    #: ViTPose's architectures by name (:data:`.vit_arch.ARCH_ZOO`).
+    #: ViTPose's and Sapiens' architectures by name
+    #: (:data:`.vit_arch.ARCH_ZOO`).
     arch_zoo = ARCH_ZOO
     RESTORE_FILLS = ('zeros', 'learned')
     #: 'normal': mmpretrain's N(0, .02); 'sincos': MAE's fixed 2D sin-cos

@@ -1,6 +1,6 @@
 """The size arguments of :class:`~.patchsel_vit.PatchSelViT`, checked.
 
-The ViTPose architectures by name (``arch``), int-or-pair sizes
+The ViTPose and Sapiens architectures by name (``arch``), int-or-pair sizes
 (``img_size``, ``patch_size``) and the LayerNorm config, each turned into
 plain values with an error naming the argument when it does not fit.
 """
@@ -22,14 +22,22 @@ def _arch(embed_dims: int, num_layers: int, num_heads: int) -> dict:
                 num_heads=num_heads, feedforward_channels=4 * embed_dims)
 
 
-#: ViTPose's backbones by name and initial. ``'small'`` is ViTPose-S (384
-#: dims, 12 layers, 12 heads), which mmpose's ViTPose-S config spells as an
-#: arch dict; mmpretrain's own ``'small'`` is a different network.
+#: ViTPose's backbones by name and initial, and Sapiens' by its names.
+#: ``'small'`` is ViTPose-S (384 dims, 12 layers, 12 heads), which mmpose's
+#: ViTPose-S config spells as an arch dict; mmpretrain's own ``'small'`` is a
+#: different network.
 ARCH_ZOO: Dict[str, dict] = {
     **dict.fromkeys(['s', 'small'], _arch(384, 12, 12)),
     **dict.fromkeys(['b', 'base'], _arch(768, 12, 12)),
     **dict.fromkeys(['l', 'large'], _arch(1024, 24, 16)),
     **dict.fromkeys(['h', 'huge'], _arch(1280, 32, 16)),
+    # Sapiens (Meta, 2024) as its mmpretrain fork's VisionTransformer names
+    # them (pretrain/mmpretrain/models/backbones/vision_transformer.py):
+    # 0.3b is ViT-L, 0.6b ViT-H, 1b and 2b its own.
+    **dict.fromkeys(['0.3b', 'sapiens_0.3b'], _arch(1024, 24, 16)),
+    **dict.fromkeys(['0.6b', 'sapiens_0.6b'], _arch(1280, 32, 16)),
+    **dict.fromkeys(['1b', 'sapiens_1b'], _arch(1536, 40, 24)),
+    **dict.fromkeys(['2b', 'sapiens_2b'], _arch(1920, 48, 32)),
 }
 
 

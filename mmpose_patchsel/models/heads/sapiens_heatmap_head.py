@@ -1,0 +1,91 @@
+"""Sapiens' heatmap head: InstanceNorm and SiLU after every (de)conv.
+
+Sapiens (Meta, 2024) forks mmpose 1.1 and changes its ``HeatmapHead``
+(``pose/mmpose/models/heads/heatmap_heads/heatmap_head.py`` in
+facebookresearch/sapiens): a ``use_silu`` argument, True by default, puts
+``nn.InstanceNorm2d(C)`` (no affine weights, no running statistics) and
+``nn.SiLU`` where mmpose puts ``BatchNorm2d`` and ``ReLU``. The modules keep
+their places in ``deconv_layers`` / ``conv_layers``, so the parameter names
+are mmpose's less the BatchNorm entries, and a Sapiens pose checkpoint loads
+strictly here while mmpose's stock head reports its BatchNorms missing.
+
+One difference, on purpose: Sapiens' ``loss`` returns ``(losses, heatmaps)``
+for its own estimator; this one returns the losses, as every mmpose head
+does, so it runs in mmpose's estimators and in
+:class:`~mmpose_patchsel.models.PatchSelTopdownEstimator`.
+"""
+from typing import Optional, Sequence, Union
+
+import torch.nn as nn
+from mmpose.models.heads import HeatmapHead
+from mmpose.registry import MODELS
+from mmpose.utils.typing import ConfigType, OptConfigType
+
+__all__ = ['SapiensHeatmapHead', 'to_instance_norm_silu']
+
+OptIntSeq = Optional[Sequence[int]]
+
+
+def to_instance_norm_silu(layers: nn.Module) -> None:
+    """Replace, in place, each ``BatchNorm2d`` of an ``nn.Sequential`` by
+    ``InstanceNorm2d`` of its width (Sapiens' defaults: no affine, no
+    running stats) and each ``ReLU`` by ``SiLU``, keeping the indices."""
+    if not isinstance(layers, nn.Sequential):
+        return  # nn.Identity: no such layers
+    for index, module in enumerate(layers):
+        if isinstance(module, nn.BatchNorm2d):
+            layers[index] = nn.InstanceNorm2d(module.num_features)
+        elif isinstance(module, nn.ReLU):
+            layers[index] = nn.SiLU(inplace=True)
+
+
+@MODELS.register_module()
+class SapiensHeatmapHead(HeatmapHead):
+    """mmpose's ``HeatmapHead`` as Sapiens changed it (see the module).
+
+    It takes mmpose's ``HeatmapHead`` arguments with the same defaults
+    (Sapiens' pose configs set ``deconv_out_channels=(768, 768)``,
+    ``deconv_kernel_sizes=(4, 4)``, ``conv_out_channels=(768, 768)`` and
+    ``conv_kernel_sizes=(1, 1)``), and one more.
+
+    Args:
+        use_silu (bool): InstanceNorm2d + SiLU after every deconv and conv
+            layer (Sapiens' default, True); False is mmpose's BatchNorm2d +
+            ReLU head.
+    """
+
+    def __init__(self,
+                 in_channels: Union[int, Sequence[int]],
+                 out_channels: int,
+                 deconv_out_channels: OptIntSeq = (256, 256, 256),
+                 deconv_kernel_sizes: OptIntSeq = (4, 4, 4),
+                 conv_out_channels: OptIntSeq = None,
+                 conv_kernel_sizes: OptIntSeq = None,
+                 final_layer: dict = dict(kernel_size=1),
+                 use_silu: bool = True,
+                 loss: ConfigType = dict(type='KeypointMSELoss',
+                                         use_target_weight=True),
+                 decoder: OptConfigType = None,
+                 init_cfg: OptConfigType = None):
+        super().__init__(in_channels,
+                         out_channels,
+                         deconv_out_channels=deconv_out_channels,
+                         deconv_kernel_sizes=deconv_kernel_sizes,
+                         conv_out_channels=conv_out_channels,
+                         conv_kernel_sizes=conv_kernel_sizes,
+                         final_layer=final_layer,
+                         loss=loss,
+                         decoder=decoder,
+                         init_cfg=init_cfg)
+        self.use_silu = use_silu
+        if use_silu:
+            to_instance_norm_silu(self.deconv_layers)
+            to_instance_norm_silu(self.conv_layers)
+
+    @property
+    def default_init_cfg(self) -> list:
+        """mmpose's, plus Sapiens' InstanceNorm2d entry (a no-op without
+        affine weights, kept so the init config reads as theirs)."""
+        return super().default_init_cfg + [
+            dict(type='Constant', layer='InstanceNorm2d', val=1, bias=0)
+        ]

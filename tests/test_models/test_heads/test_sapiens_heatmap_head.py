@@ -1,0 +1,216 @@
+"""SapiensHeatmapHead: Sapiens' InstanceNorm + SiLU heatmap head, its
+checkpoints and its place after the patch-selecting backbone."""
+import pytest
+import torch
+import torch.nn as nn
+from mmengine.dataset import pseudo_collate
+from mmengine.runner import load_checkpoint
+from mmpose.models.heads import HeatmapHead
+from mmpose.registry import MODELS
+from mmpose.testing import get_packed_inputs
+
+from mmpose_patchsel.models import SapiensHeatmapHead
+from patchsel_testing import INPUT_SIZE, selecting_coco_dataset
+from sapiens_testing import (ReferenceHead, head_shapes, pose_shapes,
+                             random_state)
+
+DECONV, CONV = (16, 16), (16, 16)
+CODEC = dict(type='UDPHeatmap', input_size=INPUT_SIZE, heatmap_size=(48, 64),
+             sigma=2)
+
+
+def head(seed=0, **kwargs) -> SapiensHeatmapHead:
+    """A small head as Sapiens' configs shape it: two deconvs, two 1x1
+    convs, the final conv."""
+    torch.manual_seed(seed)
+    kwargs = dict(dict(in_channels=32, out_channels=17,
+                       deconv_out_channels=DECONV,
+                       deconv_kernel_sizes=(4, 4),
+                       conv_out_channels=CONV, conv_kernel_sizes=(1, 1),
+                       decoder=CODEC), **kwargs)
+    model = MODELS.build(dict(type='SapiensHeatmapHead', **kwargs))
+    model.init_weights()
+    with torch.no_grad():  # init std 0.001 is too flat to compare outputs
+        for p in model.parameters():
+            p.normal_(0, 0.2)
+    return model.eval()
+
+
+def test_layers_are_sapiens_instance_norm_silu():
+    model = head()
+    for seq, conv_type in ((model.deconv_layers, nn.ConvTranspose2d),
+                           (model.conv_layers, nn.Conv2d)):
+        # mmcv's conv wrappers subclass torch's
+        assert all(
+            isinstance(m, t) for m, t in zip(
+                seq, [conv_type, nn.InstanceNorm2d, nn.SiLU] * 2, strict=True))
+        for norm in seq[1::3]:  # Sapiens' nn.InstanceNorm2d(C) defaults
+            assert not norm.affine and not norm.track_running_stats
+            assert norm.eps == 1e-5
+        assert all(act.inplace for act in seq[2::3])
+    assert model.deconv_layers[0].bias is None
+    shapes = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    assert shapes == dict(head_shapes(32, 17, DECONV, CONV))
+
+
+def test_forward_equals_sapiens_reference():
+    model = head()
+    reference = ReferenceHead(32, 17, DECONV, CONV).eval()
+    reference.load_state_dict(model.state_dict(), strict=True)
+    feats = (torch.randn(2, 32, 16, 12), )
+    with torch.no_grad():
+        out = model(feats)
+        torch.testing.assert_close(out, reference(feats), rtol=0, atol=0)
+    assert out.shape == (2, 17, 64, 48)
+
+
+def test_use_silu_false_is_mmpose_heatmap_head():
+    ours = head(use_silu=False)
+    stock = HeatmapHead(in_channels=32, out_channels=17,
+                        deconv_out_channels=DECONV,
+                        deconv_kernel_sizes=(4, 4),
+                        conv_out_channels=CONV, conv_kernel_sizes=(1, 1))
+    stock.load_state_dict(ours.state_dict(), strict=True)
+    feats = (torch.randn(2, 32, 16, 12), )
+    with torch.no_grad():
+        torch.testing.assert_close(ours(feats), stock.eval()(feats))
+
+
+def test_loss_and_flip_predict():
+    model = head()
+    batch = get_packed_inputs(2, num_keypoints=17, img_shape=(256, 192),
+                              heatmap_size=(48, 64), with_simcc_label=False,
+                              with_reg_label=False)['data_samples']
+    feats = (torch.randn(2, 32, 16, 12), )
+    losses = model.train().loss(feats, batch)
+    assert set(losses) == {'loss_kpt', 'acc_pose'}  # mmpose's, no tuple
+    assert torch.isfinite(losses['loss_kpt'])
+    preds = model.eval().predict(
+        [feats, (feats[0].flip(-1), )], batch,
+        test_cfg=dict(flip_test=True, flip_mode='heatmap',
+                      shift_heatmap=False))
+    assert len(preds) == 2 and preds[0].keypoints.shape == (1, 17, 2)
+
+
+# ------------------------------------------- with the patch-selecting ViT
+def estimator(seed=0) -> nn.Module:
+    torch.manual_seed(seed)
+    model = MODELS.build(
+        dict(type='PatchSelTopdownEstimator',
+             data_preprocessor=dict(
+                 type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                 std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+             backbone=dict(type='PatchSelViT',
+                           arch=dict(embed_dims=32, num_layers=1,
+                                     num_heads=2),
+                           img_size=(256, 192), with_cls_token=False,
+                           out_type='featmap', patch_cfg=dict(padding=2)),
+             head=dict(type='SapiensHeatmapHead', in_channels=32,
+                       out_channels=17, deconv_out_channels=DECONV,
+                       deconv_kernel_sizes=(4, 4), conv_out_channels=CONV,
+                       conv_kernel_sizes=(1, 1), decoder=CODEC),
+             test_cfg=dict(flip_test=True, flip_mode='heatmap',
+                           shift_heatmap=False)))
+    model.init_weights()
+    return model.eval()
+
+
+def test_head_after_selected_tokens(coco_root):
+    """Unselected tokens come back as zeros on the grid; the head reads
+    the restored map, as mmpose's HeatmapHead does."""
+    model = estimator()
+    dataset = selecting_coco_dataset(
+        coco_root, dict(type='PackPatchSelInputs'), mode='skeleton',
+        num_keep=48)
+    data = model.data_preprocessor(
+        pseudo_collate([dataset[i] for i in range(2)]), training=False)
+    feats = []
+    # predict calls head.forward directly: record what its layers get.
+    hook = model.head.deconv_layers.register_forward_pre_hook(
+        lambda _, args: feats.append(args[0]))
+    with torch.no_grad():
+        results = model(**data, mode='predict')
+    hook.remove()
+    assert len(feats) == 2  # the image and its flip
+    for sample, feat in zip(data['data_samples'], feats[0]):
+        dropped = ~torch.as_tensor(sample.metainfo['patch_mask'])
+        assert dropped.sum() == 192 - 48
+        assert feat.flatten(1)[:, dropped].abs().sum() == 0
+    for result in results:
+        assert result.pred_instances.keypoints.shape == (1, 17, 2)
+        assert torch.isfinite(
+            torch.as_tensor(result.pred_instances.keypoints)).all()
+
+
+# ------------------------------------------------- Sapiens' checkpoints
+def save_sapiens_pose(path, shapes, seed=0):
+    """A checkpoint as Sapiens' finetune_clean_checkpoints.py leaves it."""
+    state = random_state(shapes, seed)
+    torch.save(dict(state_dict=state, meta=dict(mmpose_version='1.1.0')),
+               path)
+    return state
+
+
+def pose_layout():
+    """Sapiens' pose layout at this file's small sizes (16x12 grid)."""
+    return pose_shapes(32, 1, 17, (16, 12), DECONV, CONV)
+
+
+def test_sapiens_pose_checkpoint_loads_strictly(tmp_path):
+    state = save_sapiens_pose(tmp_path / 'sapiens.pth', pose_layout())
+    model = estimator(seed=1)
+    load_checkpoint(model, str(tmp_path / 'sapiens.pth'), map_location='cpu',
+                    strict=True)
+    own = model.state_dict()
+    assert set(own) == set(state)
+    for key, value in state.items():
+        assert torch.equal(own[key], value), key
+    # The head computes what Sapiens' head computes on the same features.
+    reference = ReferenceHead(32, 17, DECONV, CONV).eval()
+    reference.load_state_dict(
+        {k[len('head.'):]: v for k, v in state.items()
+         if k.startswith('head.')}, strict=True)
+    x = torch.randn(1, 3, 256, 192)
+    with torch.no_grad():
+        feats = model.extract_feat(x)
+        torch.testing.assert_close(model.head(feats), reference(feats))
+
+
+def wrong_key(shapes):
+    shapes['head.conv_layers.4.weight'] = shapes.pop(
+        'head.conv_layers.3.weight')
+    return ['head.conv_layers.4.weight', 'head.conv_layers.3.weight']
+
+
+def wrong_shape(shapes):
+    shapes['head.final_layer.weight'] = (18, 16, 1, 1)
+    return ['head.final_layer.weight', '[18, 16, 1, 1]', '[17, 16, 1, 1]']
+
+
+@pytest.mark.parametrize('breaker', [wrong_key, wrong_shape],
+                         ids=lambda f: f.__name__)
+def test_mismatched_pose_checkpoint_names_keys_and_shapes(breaker, tmp_path):
+    shapes = pose_layout()
+    expected = breaker(shapes)
+    save_sapiens_pose(tmp_path / 'broken.pth', shapes)
+    with pytest.raises(RuntimeError) as info:
+        load_checkpoint(estimator(), str(tmp_path / 'broken.pth'),
+                        map_location='cpu', strict=True)
+    for text in expected:
+        assert text in str(info.value)
+
+
+def test_mmpose_heatmap_head_misses_sapiens_batchnorms(tmp_path):
+    """mmpose's stock head builds BatchNorms a Sapiens checkpoint has no
+    weights for: a strict load names them."""
+    save_sapiens_pose(tmp_path / 'sapiens.pth', pose_layout())
+    model = estimator()
+    model.head = HeatmapHead(in_channels=32, out_channels=17,
+                             deconv_out_channels=DECONV,
+                             deconv_kernel_sizes=(4, 4),
+                             conv_out_channels=CONV,
+                             conv_kernel_sizes=(1, 1))
+    with pytest.raises(RuntimeError,
+                       match=r'missing keys.*head\.deconv_layers\.1\.weight'):
+        load_checkpoint(model, str(tmp_path / 'sapiens.pth'),
+                        map_location='cpu', strict=True)
