@@ -13,15 +13,18 @@ env:
 demo: env
 	@$(PY) demo/patchsel_demo.py --data-root $(DATA) --work-dir outputs/demo
 
+# On every core (pytest-xdist), one torch thread per worker process.
+PYTEST := OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -n auto
+
 test: env
 	@echo "[test] running the test suite"
-	@$(PY) -m pytest --durations=10 $(PYTEST_ARGS)
+	@$(PYTEST) --durations=10 $(PYTEST_ARGS)
 
 # The edit-test loop: every test but those marked slow (trainings,
 # multi-process runs, benchmark dry runs, the docs build).
 test-quick: env
 	@echo "[test-quick] running the tests not marked slow"
-	@$(PY) -m pytest -m "not slow" --durations=10 $(PYTEST_ARGS)
+	@$(PYTEST) -m "not slow" --durations=10 $(PYTEST_ARGS)
 
 # The documentation as HTML (Sphinx + MyST), warnings as errors.
 docs: env
