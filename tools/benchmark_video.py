@@ -158,7 +158,8 @@ def selection_options(cfg: Config) -> dict:
         if transform.type == 'SelectPatches':
             return {k: v for k, v in transform.items()
                     if k in ('mode', 'num_neighbours', 'num_keep',
-                             'score_thr', 'skeleton_links')}
+                             'score_thr', 'skeleton_links',
+                             'neighbour_radius', 'limb_radius')}
     raise KeyError('no SelectPatches in the test pipeline')
 
 

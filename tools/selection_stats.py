@@ -21,24 +21,56 @@ from mmengine.registry import init_default_scope
 
 from mmpose_patchsel.analysis.results_json import command_line, write_json
 from mmpose_patchsel.datasets import build_selection_dataset
-from mmpose_patchsel.selection import PatchGrid
+from mmpose_patchsel.selection import PatchGrid, SelectionOptions
 
 DEFAULT_SETTINGS = [
     'neighbour:0', 'neighbour:4', 'neighbour:8', 'neighbour:12',
     'skeleton:0', 'skeleton:4'
 ]
 
+#: ``key=value`` items of a setting and the option each one sets.
+SETTING_KEYS = dict(n='num_neighbours',
+                    K='num_keep',
+                    r='neighbour_radius',
+                    limb='limb_radius')
+
+
+def _setting_value(key: str, text: str):
+    """An int for ``n``/``K``; a number or a fraction ``a/b`` for radii."""
+    if key in ('n', 'K'):
+        return int(text)
+    num, _, den = text.partition('/')
+    return float(num) / float(den) if den else float(text)
+
 
 def parse_setting(text: str) -> dict:
-    """``mode:num_neighbours[:num_keep]`` -> ``SelectPatches`` options."""
+    """``mode:num_neighbours[:num_keep]`` or ``mode:key=value[:...]`` (keys
+    ``n``, ``K``, ``r`` = ``neighbour_radius``, ``limb`` = ``limb_radius``,
+    radii as fractions of the crop height, e.g. ``r=1/16``) ->
+    ``SelectPatches`` options."""
     parts = text.split(':')
-    if len(parts) not in (2, 3) or parts[0] not in ('neighbour', 'skeleton'):
-        raise argparse.ArgumentTypeError(
-            f'bad setting {text!r}: expected mode:n or mode:n:K with mode '
-            'neighbour or skeleton')
-    cfg = dict(mode=parts[0], num_neighbours=int(parts[1]))
-    if len(parts) == 3:
-        cfg['num_keep'] = int(parts[2])
+    need = (f'bad setting {text!r}: expected mode:n[:K] or '
+            'mode:key=value[:key=value...] (mode neighbour or skeleton; '
+            f'keys {", ".join(SETTING_KEYS)})')
+    if len(parts) < 2 or parts[0] not in ('neighbour', 'skeleton'):
+        raise argparse.ArgumentTypeError(need)
+    cfg = dict(mode=parts[0])
+    try:
+        if not any('=' in p for p in parts[1:]):
+            if len(parts) > 3:
+                raise ValueError('n and K are the only positional items')
+            cfg.update(zip(('num_neighbours', 'num_keep'),
+                           map(int, parts[1:])))
+        for item in parts[1:] if '=' in text else ():
+            key, sep, value = item.partition('=')
+            if not sep or key not in SETTING_KEYS \
+                    or SETTING_KEYS[key] in cfg:
+                raise ValueError(f'{item!r} is not key=value with a known '
+                                 'key, each key once')
+            cfg[SETTING_KEYS[key]] = _setting_value(key, value)
+        SelectionOptions(**cfg)
+    except (TypeError, ValueError, ZeroDivisionError) as error:
+        raise argparse.ArgumentTypeError(f'{need}: {error}') from None
     return cfg
 
 
@@ -54,7 +86,8 @@ def parse_args():
     parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument(
         '--settings', nargs='+', default=DEFAULT_SETTINGS,
-        help='mode:num_neighbours[:num_keep] items')
+        help='mode:num_neighbours[:num_keep] or mode:key=value[:...] '
+        'items (keys n, K, r, limb; e.g. skeleton:limb=1/32:K=96)')
     parser.add_argument('--out', help='write the rows to this JSON')
     args = parser.parse_args()
     for text in args.settings:  # before any dataset is built

@@ -55,6 +55,9 @@ COMMANDS = {
     '../shared/data/mmpose_testdata/coco --settings neighbour:0 neighbour:4 '
     'neighbour:8 neighbour:12 skeleton:0 skeleton:4 skeleton:0:96 '
     '--out docs/results/selection_stats.json',
+    'selection_resolution': 'python tools/selection_resolution.py '
+    '--data-root ../shared/data/mmpose_testdata/coco '
+    '--out docs/results/selection_resolution.json',
     'video_benchmark': 'python tools/benchmark_video.py '
     '--results docs/results/video_benchmark.json',
     'onnx_cpu': 'python tools/deployment/benchmark_onnx.py '
@@ -97,6 +100,8 @@ TABLES: Dict[str, Table] = {
     'speed_cpu': _one('speed_cpu', tables.speed_table),
     'configs': _one('configs', tables.configs_table),
     'selection_stats': _one('selection_stats', tables.selection_stats_table),
+    'selection_resolution': _one('selection_resolution',
+                                 tables.selection_resolution_table),
     'video_benchmark': _one('video_benchmark', tables.video_table),
     'onnx_cpu': _one('onnx_cpu', tables.onnx_speed_table),
 }

@@ -51,15 +51,22 @@ def config_selection(cfg: Config) -> Optional[dict]:
 
 
 def method_of(select_cfg: Optional[dict], backbone) -> str:
-    """'skeleton', 'neighbour, n=4', 'joint tokens' or 'full'."""
+    """'skeleton', 'neighbour, n=4', 'neighbour, r=0.08' (a radius, as a
+    fraction of the crop height), 'joint tokens' or 'full'."""
     if hasattr(backbone, 'keep_rate'):
         return 'joint tokens'
     if select_cfg is None:
         return 'full'
+    radii = ''.join(f', {label}={select_cfg[key]:g}'
+                    for key, label in (('neighbour_radius', 'r'),
+                                       ('limb_radius', 'limb'))
+                    if select_cfg.get(key) is not None)
     if select_cfg.get('mode', 'neighbour') == 'skeleton':
-        method = 'skeleton'
+        method = 'skeleton' + radii
         if select_cfg.get('num_neighbours'):
             method += f", n={select_cfg['num_neighbours']}"
+    elif radii:
+        method = 'neighbour' + radii
     else:
         method = f"neighbour, n={select_cfg.get('num_neighbours', 0)}"
     if select_cfg.get('num_keep'):

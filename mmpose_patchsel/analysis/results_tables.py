@@ -268,6 +268,45 @@ def selection_stats_table(results: dict) -> str:
     ])
 
 
+# ---------------------------------------------- selection_resolution.py
+def _size_label(size: dict) -> str:
+    """'256x192' (h x w, as mmpose names its configs)."""
+    w, h = size['input_size']
+    return f'{h}x{w}'
+
+
+def selection_resolution_table(results: dict) -> str:
+    """Kept tokens per setting at each input size, and how the kept
+    fraction changes from the first size to the last
+    (``tools/selection_resolution.py --out``)."""
+    sizes = results['sizes']
+    header = ['setting', 'persons']
+    for size in sizes:
+        label = _size_label(size)
+        header += [f"{label} tokens (of {size['num_patches']})",
+                   f'{label} kept %']
+    first, last = _size_label(sizes[0]), _size_label(sizes[-1])
+    header.append(f'kept % {last} / {first}')
+    rows = []
+    for row in results['rows']:
+        kept = [m['mean'] / size['num_patches']
+                for m, size in zip(row['sizes'], sizes)]
+        cells = [f"`{row['setting']}`", row['sizes'][0]['persons']]
+        for m, fraction in zip(row['sizes'], kept):
+            cells += [f"{m['mean']:.1f}", f'{100 * fraction:.1f}']
+        rows.append(cells + [f'{kept[-1] / kept[0]:.2f}'])
+    return '\n'.join(markdown_table(header, rows) + [
+        '', f"Mean kept patch tokens per person on {results['ann_file']}, "
+        f"guide: {results['guide']}, keypoint score threshold "
+        f"{results['score_thr']}. Settings: `mode:n` counts cells "
+        '(`num_neighbours`; skeleton limbs one Bresenham cell wide); '
+        '`r` (`neighbour_radius`) and `limb` (`limb_radius`, default `r`) '
+        'are fractions of the crop height (`r=1/16`: 16 px at 256x192, 64 '
+        'px at 1024x768). A ratio near 1 keeps the same part of the crop '
+        f"at both sizes. `{results['command']}`"
+    ])
+
+
 # ---------------------------------------------------- benchmark_video.py
 def video_table(results: dict) -> str:
     """The rows of ``tools/benchmark_video.py``'s results, one table per

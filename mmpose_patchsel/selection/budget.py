@@ -6,7 +6,8 @@ all ``N`` cells by one total order and keeps the first ``K``:
 0. keypoint cells of confident keypoints inside the crop, by descending
    score (the best score of the cell), then cell index;
 1. the other cells of the unbudgeted selection (the ``n`` BFS neighbours,
-   or the skeleton lines and their neighbours), then
+   or the skeleton lines and their neighbours, or the cells within the
+   radii of :mod:`.reach`), then
 2. all remaining cells;
 
 tiers 1 and 2 each by distance to the nearest seed cell (keypoint cells in

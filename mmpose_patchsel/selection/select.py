@@ -4,7 +4,8 @@ Vectorised torch on the device of the inputs (no host sync, no python loop
 over the batch): the online guide runs it on GPU batches, ``SelectPatches``
 on one sample (with its flipped twin) in the data pipeline, through
 :func:`select_patches`. The rules are in :mod:`.neighbour`,
-:mod:`.skeleton` and :mod:`.budget`.
+:mod:`.skeleton`, :mod:`.reach` (the resolution-aware radii) and
+:mod:`.budget`.
 
 A keypoint counts when its score is ``>= score_thr`` and it is finite; its
 cell is the one holding its pixel (:class:`.PatchGrid`) when that pixel is in
@@ -23,7 +24,8 @@ from .budget import budget_indices
 from .grid import PatchGrid
 from .neighbour import dilate
 from .options import SelectionOptions
-from .skeleton import check_links, skeleton_cells
+from .reach import reach_segments
+from .skeleton import check_links, clip_links, line_cells
 from .tables import tensor_cache
 
 
@@ -103,7 +105,8 @@ def select_patches_batched(grid: PatchGrid,
             ``None`` means all confident.
         **options: the fields of :class:`.SelectionOptions` (``mode``,
             ``num_neighbours``, ``score_thr``, ``num_keep``,
-            ``skeleton_links``), with its defaults.
+            ``skeleton_links``, ``neighbour_radius``, ``limb_radius``), with
+            its defaults.
 
     Returns:
         BatchPatchSelection: ``masks (B, N)``; ``indices (B, K)`` in budget
@@ -123,17 +126,22 @@ def select_patches_batched(grid: PatchGrid,
     kpt_cells = torch.where(inside, row * grid.cols + col,
                             torch.full_like(row, n))  # n = unused slot
 
-    slots = kpt_cells
+    slots, limbs = kpt_cells, (None, None)
     if opts.mode == 'skeleton':
         links = check_links(opts.skeleton_links, num_kpts)
         if len(links):
             links = _links_on(tuple(map(tuple, links.tolist())), device)
-            slots = torch.cat(
-                [slots, skeleton_cells(grid, kpts, confident, links)], dim=1)
+            limbs = clip_links(grid, kpts, confident, links)
+            slots = torch.cat([slots, line_cells(grid, *limbs)], dim=1)
     seeds = torch.zeros(batch, n + 1, dtype=torch.bool, device=device)
     seeds = seeds.scatter_(1, slots, True)[:, :n]
     fallback = ~seeds.any(1)
-    selected = dilate(grid, seeds, opts.num_neighbours)
+    if opts.uses_radius:
+        neighbour_radius, limb_radius = opts.radii()
+        selected = seeds | reach_segments(grid, kpts, inside, neighbour_radius,
+                                          *limbs, limb_radius)
+    else:
+        selected = dilate(grid, seeds, opts.num_neighbours)
 
     if opts.num_keep is None:
         return BatchPatchSelection(selected | fallback[:, None], None,

@@ -65,9 +65,9 @@ def check_links(skeleton_links: Optional[Sequence[Sequence[int]]],
         f'[0, {num_keypoints}), got {link!r}')
 
 
-def skeleton_cells(grid: PatchGrid, kpts: torch.Tensor,
-                   confident: torch.Tensor, links: torch.Tensor):
-    """Flat cells on the clipped Bresenham lines of the confident links.
+def clip_links(grid: PatchGrid, kpts: torch.Tensor, confident: torch.Tensor,
+               links: torch.Tensor):
+    """The confident links clipped to the crop (Liang-Barsky).
 
     Args:
         kpts (torch.Tensor): ``(B, J, 2)`` float, finite where confident.
@@ -75,8 +75,10 @@ def skeleton_cells(grid: PatchGrid, kpts: torch.Tensor,
         links (torch.Tensor): ``(L, 2)`` long links from :func:`check_links`.
 
     Returns:
-        torch.Tensor: ``(B, L * S)`` long flat cells (may repeat); ``N``
-        marks unused slots.
+        tuple[torch.Tensor, torch.Tensor]: ``(B, L, 2, 2)`` end points
+        ``(x, y)`` in input pixels (0 where invalid) and ``(B, L)`` bool,
+        whether the link is used (both ends confident, some of it in the
+        crop).
     """
     a, b = kpts[:, links[:, 0]], kpts[:, links[:, 1]]
     delta = b - a  # overflow to inf drops the link below
@@ -104,7 +106,27 @@ def skeleton_cells(grid: PatchGrid, kpts: torch.Tensor,
         torch.stack([t0 == 0, t1 == 1], dim=-1)[..., None],
         torch.stack([a, b], dim=-2), a[..., None, :] + t * delta[..., None, :])
     # Invalid links may hold inf/nan; park them at 0 before the int cast.
-    ends = torch.where(valid[..., None, None], ends, 0.0)
+    return torch.where(valid[..., None, None], ends, 0.0), valid
+
+
+def skeleton_cells(grid: PatchGrid, kpts: torch.Tensor,
+                   confident: torch.Tensor, links: torch.Tensor):
+    """Flat cells on the clipped Bresenham lines of the confident links.
+
+    Args:
+        kpts, confident, links: as :func:`clip_links`.
+
+    Returns:
+        torch.Tensor: ``(B, L * S)`` long flat cells (may repeat); ``N``
+        marks unused slots.
+    """
+    return line_cells(grid, *clip_links(grid, kpts, confident, links))
+
+
+def line_cells(grid: PatchGrid, ends: torch.Tensor, valid: torch.Tensor):
+    """Flat cells on the Bresenham lines between clipped ``ends``
+    ``(B, L, 2, 2)`` of the ``valid`` ``(B, L)`` links, as
+    :func:`skeleton_cells`."""
     col, row = grid._pixel_to_cell_torch(torch.floor(ends + 0.5))
     cells = torch.stack([row, col], dim=-1)  # (B, L, 2 ends, (row, col))
     # The row-major smaller end is the start, so line(a, b) == line(b, a).
@@ -114,7 +136,7 @@ def skeleton_cells(grid: PatchGrid, kpts: torch.Tensor,
     d = (torch.where(swap, cells[..., 0, :], cells[..., 1, :]) -
          start)[..., None, :]  # (B, L, 1, 2)
     major = d.abs().amax(-1, keepdim=True)  # (B, L, 1, 1)
-    steps = torch.arange(max(grid.rows, grid.cols), device=kpts.device)
+    steps = torch.arange(max(grid.rows, grid.cols), device=ends.device)
     steps = torch.minimum(steps[:, None], major)  # (B, L, S, 1)
     # Bresenham offset sign(d) * floor((2 i |d| + m) / (2 m)).
     offsets = torch.sign(d) * torch.div(2 * steps * d.abs() + major,

@@ -106,7 +106,8 @@ def clip_segments(p0, p1, lo, hi):
     return q0, q1, hit
 
 
-def skeleton_cells(grid, keypoints, confident, links) -> np.ndarray:
+def clipped_links(grid, keypoints, confident, links):
+    """End points ``(M, 2)`` of the used links, clipped to the crop."""
     links = np.asarray(links, dtype=np.int64).reshape(-1, 2)
     a, b = keypoints[links[:, 0]], keypoints[links[:, 1]]
     with np.errstate(over='ignore', invalid='ignore'):
@@ -117,9 +118,13 @@ def skeleton_cells(grid, keypoints, confident, links) -> np.ndarray:
     hi = np.asarray([grid.width - 0.5, grid.height - 0.5],
                     dtype=keypoints.dtype)
     a, b, hit = clip_segments(a[valid], b[valid], lo, hi)
-    if not hit.any():
+    return a[hit], b[hit]
+
+
+def skeleton_cells(grid, keypoints, confident, links) -> np.ndarray:
+    a, b = clipped_links(grid, keypoints, confident, links)
+    if not len(a):
         return np.zeros(0, dtype=np.int64)
-    a, b = a[hit], b[hit]
     ca, ra = pixel_to_cell(grid, np.floor(a + 0.5))
     cb, rb = pixel_to_cell(grid, np.floor(b + 0.5))
     cells = [
@@ -128,6 +133,40 @@ def skeleton_cells(grid, keypoints, confident, links) -> np.ndarray:
     ]
     cells = np.concatenate(cells)
     return cells[:, 0] * grid.cols + cells[:, 1]
+
+
+# -- reach (resolution-aware radii) ----------------------------------------
+
+
+def near_segment(grid, a, b, radius_px) -> np.ndarray:
+    """``(N,)`` cells whose centre is within ``radius_px`` of ``a -> b``,
+    in the dtype of ``a`` (the same arithmetic as the package)."""
+    dtype = a.dtype
+    offset = (grid.patch_size - 1) / 2 - grid.padding
+    xs = np.arange(grid.cols, dtype=dtype) * grid.patch_size + offset
+    ys = np.arange(grid.rows, dtype=dtype) * grid.patch_size + offset
+    rel_x, rel_y = np.meshgrid(xs - a[0], ys - a[1])
+    d = b - a
+    # Ends clipped from keypoints near 3e38 may lie far off; their inf/nan
+    # distances compare False, in torch as here.
+    with np.errstate(over='ignore', invalid='ignore'):
+        length2 = d[0]**2 + d[1]**2
+        denom = length2 if length2 > 0 else np.ones((), dtype)
+        t = (rel_x * d[0] + rel_y * d[1]) / denom
+        t = np.clip(t, 0, 1)
+        dist2 = (rel_x - t * d[0])**2 + (rel_y - t * d[1])**2
+        return (dist2 <= np.asarray(radius_px, dtype)**2).ravel()
+
+
+def radii(mode, neighbour_radius, limb_radius):
+    """Either radius defaults to the other in skeleton mode."""
+    if mode != 'skeleton':
+        return neighbour_radius or 0.0, 0.0
+    if neighbour_radius is None:
+        neighbour_radius = limb_radius
+    if limb_radius is None:
+        limb_radius = neighbour_radius
+    return neighbour_radius or 0.0, limb_radius or 0.0
 
 
 # -- budget ----------------------------------------------------------------
@@ -168,7 +207,9 @@ def select(grid,
            num_neighbours=0,
            score_thr=0.3,
            skeleton_links=None,
-           num_keep=None):
+           num_keep=None,
+           neighbour_radius=None,
+           limb_radius=None):
     """The selection of one person, as ``select_patches`` documents it."""
     kpts = np.asarray(keypoints)
     if not np.issubdtype(kpts.dtype, np.floating):
@@ -192,15 +233,24 @@ def select(grid,
     if mode == 'skeleton' and len(skeleton_links):
         seeds[skeleton_cells(grid, kpts, confident, skeleton_links)] = True
     fallback = not seeds.any()
+    if neighbour_radius is None and limb_radius is None:
+        selected = dilate_cells(grid, np.flatnonzero(seeds), num_neighbours)
+    else:
+        r_kpt, r_limb = radii(mode, neighbour_radius, limb_radius)
+        selected = seeds.copy()
+        for point in kpts[inside] if r_kpt > 0 else ():
+            selected |= near_segment(grid, point, point, r_kpt * grid.height)
+        if mode == 'skeleton' and len(skeleton_links) and r_limb > 0:
+            limbs = clipped_links(grid, kpts, confident, skeleton_links)
+            for a, b in zip(*limbs):
+                selected |= near_segment(grid, a, b, r_limb * grid.height)
 
     if num_keep is None:
-        mask = np.ones(n, dtype=bool) if fallback else dilate_cells(
-            grid, np.flatnonzero(seeds), num_neighbours)
+        mask = np.ones(n, dtype=bool) if fallback else selected
         return Selection(mask, np.flatnonzero(mask), fallback)
     if fallback:
         indices = centre_cells(grid, num_keep)
     else:
-        selected = dilate_cells(grid, np.flatnonzero(seeds), num_neighbours)
         order = rank_cells(grid, seeds, selected, kpt_cells, scores[inside])
         indices = np.sort(order[:num_keep])
     mask = np.zeros(n, dtype=bool)

@@ -46,8 +46,10 @@ class SelectPatches(BaseTransform):
             key when it is missing. Defaults to True.
         **options: :class:`~mmpose_patchsel.selection.SelectionOptions`
             (``mode``, ``num_neighbours``, ``num_keep``, ``score_thr``,
-            ``skeleton_links``), with its defaults; ``skeleton_links=None``
-            takes the dataset's own from the sample.
+            ``skeleton_links``, and the resolution-aware
+            ``neighbour_radius`` and ``limb_radius``, fractions of the crop
+            height), with its defaults; ``skeleton_links=None`` takes the
+            dataset's own from the sample.
     """
 
     def __init__(self,
@@ -133,7 +135,7 @@ class SelectPatches(BaseTransform):
 
     def __repr__(self) -> str:
         options = ', '.join(f'{k}={v!r}'
-                            for k, v in vars(self.options).items())
+                            for k, v in self.options.shown().items())
         return (f'{self.__class__.__name__}('
                 f'input_size={self.grid.input_size}, {options}, '
                 f'patch_size={self.grid.patch_size}, '

@@ -133,8 +133,10 @@ class PatchSelTopdownEstimator(TopdownPoseEstimator):
         selection (dict, optional): selection options for the online guide:
             the fields of ``SelectionOptions`` with its defaults, as for
             ``SelectPatches`` (``skeleton_links=None`` takes the dataset
-            metainfo's), plus ``use_udp`` (as in the ViT's
-            ``TopdownAffine``, default True).
+            metainfo's; ``neighbour_radius`` / ``limb_radius``, fractions
+            of the crop height, keep the same region at any input size),
+            plus ``use_udp`` (as in the ViT's ``TopdownAffine``, default
+            True).
         guide_in_loss (bool): use the online guide in training too.
         save_guide (bool): register the guide as a submodule, so its
             (frozen) weights are saved in checkpoints. Defaults to False.
