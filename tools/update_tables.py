@@ -60,6 +60,8 @@ COMMANDS = {
     '--out docs/results/selection_resolution.json',
     'video_benchmark': 'python tools/benchmark_video.py '
     '--results docs/results/video_benchmark.json',
+    'accuracy_strength': 'python tools/accuracy_vs_strength.py --results '
+    'docs/results/accuracy_strength.json --figure docs/accuracy_strength.png',
     'onnx_cpu': 'python tools/deployment/benchmark_onnx.py '
     '--out docs/results/onnx_cpu.json',
 }
@@ -89,8 +91,14 @@ def _accuracy(results: dict) -> str:
     return benchmark_accuracy.markdown(results)
 
 
+def _strength(results: dict) -> str:
+    import accuracy_vs_strength  # tools/, as above
+    return accuracy_vs_strength.markdown(results)
+
+
 TABLES: Dict[str, Table] = {
     'accuracy_synthetic_cpu': _one('accuracy_synthetic_cpu', _accuracy),
+    'accuracy_strength': _one('accuracy_strength', _strength),
     'summary': Table(
         lambda results: tables.summary_table(
             results['accuracy_synthetic_cpu'],
