@@ -23,6 +23,7 @@ from mmpose_patchsel.analysis.complexity import (SelectionFlops,
                                                  guide_flops, pruned_flops)
 from mmpose_patchsel.datasets import build_selection_dataset
 from mmpose_patchsel.models.pose_estimators import build_guide_model
+from mmpose_patchsel.utils import find_test_transform
 
 #: mmpose's bundled test annotations per dataset folder (``data/<folder>/``
 #: in a config), under ``--testdata``.
@@ -43,11 +44,14 @@ def config_selection(cfg: Config) -> Optional[dict]:
     online = cfg.model.get('selection')
     if online is not None:
         return {k: v for k, v in online.items() if k != 'use_udp'}
-    for transform in cfg.test_dataloader.dataset.pipeline:
-        if transform['type'] == 'SelectPatches':
-            return {k: v for k, v in transform.items()
-                    if k not in ('type', 'input_size', 'use_udp')}
-    return None
+    transform = find_test_transform(cfg, 'SelectPatches')
+    if transform is None:
+        return None
+    return {
+        k: v
+        for k, v in transform.items()
+        if k not in ('type', 'input_size', 'use_udp')
+    }
 
 
 def method_of(select_cfg: Optional[dict], backbone) -> str:

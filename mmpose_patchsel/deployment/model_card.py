@@ -13,6 +13,7 @@ from torch import nn
 
 from ..analysis.config_flops import config_selection
 from ..selection import PatchGrid
+from ..utils import find_test_transform
 
 CARD_KEY = 'patchsel'
 CARD_FORMAT = 1
@@ -22,13 +23,6 @@ ROLES = ('selected', 'full', 'guide')
 def _plain(value: Any) -> Any:
     """Config values (ConfigDict, tuples, numpy scalars) as JSON types."""
     return json.loads(json.dumps(value, default=lambda v: v.tolist()))
-
-
-def _test_transform(cfg: Config, name: str) -> dict:
-    for transform in cfg.test_dataloader.dataset.pipeline:
-        if transform['type'] == name:
-            return transform
-    return {}
 
 
 def model_card(cfg: Config,
@@ -45,17 +39,16 @@ def model_card(cfg: Config,
     codec = dict(cfg.model.head.decoder)
     preprocessor = cfg.model.data_preprocessor
     meta = model.dataset_meta or {}
+    bbox = find_test_transform(cfg, 'GetBBoxCenterScale') or {}
+    affine = find_test_transform(cfg, 'TopdownAffine') or {}
     card = dict(format=CARD_FORMAT,
                 role=role,
                 input_size=list(codec['input_size']),
                 mean=list(preprocessor.get('mean', (0., 0., 0.))),
                 std=list(preprocessor.get('std', (1., 1., 1.))),
                 bgr_to_rgb=bool(preprocessor.get('bgr_to_rgb', False)),
-                bbox_padding=_test_transform(cfg, 'GetBBoxCenterScale').get(
-                    'padding', 1.25),
-                use_udp=bool(
-                    _test_transform(cfg,
-                                    'TopdownAffine').get('use_udp', False)),
+                bbox_padding=bbox.get('padding', 1.25),
+                use_udp=bool(affine.get('use_udp', False)),
                 codec=codec,
                 num_keypoints=int(model.head.out_channels),
                 dataset_name=meta.get('dataset_name'),
