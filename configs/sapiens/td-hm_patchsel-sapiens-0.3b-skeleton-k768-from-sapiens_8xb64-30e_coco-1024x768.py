@@ -22,14 +22,6 @@ model = dict(backbone=dict(init_cfg=None))
 train_cfg = dict(max_epochs=30, val_interval=5)
 optim_wrapper = dict(optimizer=dict(lr=5e-5))
 param_scheduler = [
-    dict(
-        type='LinearLR', begin=0, end=500, start_factor=0.001,
-        by_epoch=False),  # warm-up
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=30,
-        milestones=[20, 27],
-        gamma=0.1,
-        by_epoch=True)
+    _base_.param_scheduler[0],  # the same warm-up
+    dict(_base_.param_scheduler[1], end=30, milestones=[20, 27])
 ]

@@ -1,44 +1,16 @@
 # Skeleton patch selection (K = 768 of the 3072 patches) applied to the
-# released Sapiens-1B COCO checkpoint with no training at all (Kinfu & Vidal,
-# BMVC 2023). The guide runs online, a frozen LiteHRNet-18 (COCO, 17 joints) at
-# its own 256x192 input inside the estimator, so no guide file is needed:
+# released Sapiens-1B COCO checkpoint with no training at all: the 0.3B
+# config beside this one (online LiteHRNet-18 guide, the selection, test
+# only) with the 1B model of
+# td-hm_patchsel-sapiens-1b-full_8xb64-210e_coco-1024x768.py:
 #
 #   mim test mmpose configs/sapiens/td-hm_patchsel-sapiens-1b-skeleton-k768-testonly_coco-1024x768.py \
 #       --checkpoint https://huggingface.co/noahcao/sapiens-pose-coco/resolve/main/sapiens_host/pose/checkpoints/sapiens_1b/sapiens_1b_coco_best_coco_AP_821.pth
-#
-# (`load_from` below is the same file, for Runner.from_cfg(cfg).test(); the URL
-# is Sapiens' README link with blob/ changed to resolve/.) PatchSelViT and
-# SapiensHeatmapHead have Sapiens' parameter names, so the checkpoint loads as
-# it is. The full config beside this one with --checkpoint is Sapiens' model
-# itself; the skeleton config tests the same selection with the offline guide
-# file.
 _base_ = [
-    './td-hm_patchsel-sapiens-1b-full_8xb64-210e_coco-1024x768.py'
+    './td-hm_patchsel-sapiens-0.3b-skeleton-k768-testonly_coco-1024x768.py'
 ]
 
 load_from = ('https://huggingface.co/noahcao/sapiens-pose-coco/resolve/main/'
              'sapiens_host/pose/checkpoints/sapiens_1b/'
              'sapiens_1b_coco_best_coco_AP_821.pth')
-model = dict(
-    # The checkpoint holds every weight: no MAE initialisation.
-    backbone=dict(init_cfg=None),
-    # The skeleton the online selection follows (mmpose's metainfo).
-    metainfo=dict(from_file='configs/_base_/datasets/coco.py'),
-    guide=dict(
-        config='mmpose::body_2d_keypoint/topdown_heatmap/coco/'
-        'td-hm_litehrnet-18_8xb64-210e_coco-256x192.py',
-        checkpoint='https://download.openmmlab.com/mmpose/top_down/'
-        'litehrnet/litehrnet18_coco_256x192-6bace359_20211230.pth'),
-    # As the pipeline's SelectPatches of the skeleton config.
-    selection=dict(
-        mode='skeleton',
-        num_neighbours=0,
-        num_keep=768,
-        score_thr=0.3,
-        use_udp=True))
-
-# Test only: nothing to train with (mmengine wants all or none of these).
-train_dataloader = None
-train_cfg = None
-optim_wrapper = None
-param_scheduler = None
+model = dict(backbone=dict(arch='sapiens_1b'), head=dict(in_channels=1536))
