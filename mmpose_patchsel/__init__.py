@@ -2,8 +2,8 @@
 
 Importing the package registers every component in mmpose's registries, so
 ``custom_imports = dict(imports=['mmpose_patchsel'])`` is all a config needs.
-It loads the runtime only (models, transforms, hooks, visualizer, the
-``apis`` users call); what the tools and tests use is imported by its full
+It loads the runtime only (models, transforms, hooks, metrics, visualizer,
+the ``apis`` users call); what the tools and tests use is imported by its full
 path: :mod:`mmpose_patchsel.analysis` (benchmark helpers),
 :mod:`mmpose_patchsel.synthetic` (synthetic data) and
 :mod:`mmpose_patchsel.video` (clips and frame readers).
@@ -11,6 +11,7 @@ path: :mod:`mmpose_patchsel.analysis` (benchmark helpers),
 from .apis import *  # noqa: F401,F403
 from .datasets import *  # noqa: F401,F403
 from .engine import *  # noqa: F401,F403
+from .evaluation import *  # noqa: F401,F403
 from .models import *  # noqa: F401,F403
 from .version import __version__
 from .visualization import *  # noqa: F401,F403

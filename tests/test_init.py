@@ -25,6 +25,7 @@ BUILDS = dict(
         img_size=(64, 48)),
     TRANSFORMS=dict(type='SelectPatches', input_size=(48, 64)),
     HOOKS=dict(type='JointTokenKeepRateHook', target=0.5),
+    METRICS=dict(type='GuideDumpMetric', out_file='guide.json'),
     VISUALIZERS=dict(type='PatchSelLocalVisualizer', name='test_init'),
     FUNCTIONS=dict(
         type='file_system_sharing_worker_init',
@@ -97,7 +98,8 @@ def test_import_registers_the_runtime_and_nothing_else():
     expected = registered_in_source()
     names = {name for _, name, _ in expected}
     assert {'PatchSelViT', 'PatchSelTopdownEstimator', 'SelectPatches',
-            'JointTokenKeepRateHook', 'PatchSelLocalVisualizer'} <= names
+            'JointTokenKeepRateHook', 'GuideDumpMetric',
+            'PatchSelLocalVisualizer'} <= names
     # A registry the plugin starts to use needs a build case here.
     assert {reg for reg, _, _ in expected} == set(BUILDS)
 
@@ -113,6 +115,7 @@ def test_import_registers_the_runtime_and_nothing_else():
         MODELS=[1, 32, 4, 3],
         TRANSFORMS='SelectPatches',
         HOOKS='JointTokenKeepRateHook',
+        METRICS='GuideDumpMetric',
         VISUALIZERS='PatchSelLocalVisualizer',
         FUNCTIONS='file_system')
     loaded = [

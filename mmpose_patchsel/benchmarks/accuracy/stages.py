@@ -61,7 +61,8 @@ def score_guide(exp: Experiment, cfg: Config,
         cfg.dump(dump_cfg)
         run_logged([
             sys.executable, 'tools/dump_guide.py', dump_cfg, ckpt, '--out',
-            exp.guide_file
+            exp.guide_file, '--work-dir',
+            exp.path('guide', 'dump')
         ], exp.path('guide', 'dump_guide.log'), PROJECT)
     return Trained(cfg, ckpt), result
 

@@ -183,7 +183,8 @@ def test_dump_guide_cli(tiny_coco_cfg, guide_ckpt, coco_root, tmp_path):
     proc = subprocess.run([
         sys.executable, 'tools/dump_guide.py', str(tiny_coco_cfg),
         str(guide_ckpt), '--out', str(out), '--data-root', f'{coco_root}/',
-        '--bbox-file', str(coco_root / 'test_coco_det_AP_H_56.json')
+        '--bbox-file', str(coco_root / 'test_coco_det_AP_H_56.json'),
+        '--work-dir', str(tmp_path / 'work')
     ], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'persons in' in proc.stdout
