@@ -27,6 +27,7 @@ from mmpose.registry import DATASETS
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from selection_stats import parse_setting  # noqa: E402
 
+from mmpose_patchsel.analysis.input_size import parse_wxh  # noqa: E402
 from mmpose_patchsel.analysis.results_json import (  # noqa: E402
     command_line, write_json)
 from mmpose_patchsel.datasets.selection_pipeline import \
@@ -47,17 +48,6 @@ DEFAULT_SETTINGS = [
 DEFAULT_SIZES = [(192, 256), (768, 1024)]
 
 
-def parse_size(text: str) -> Tuple[int, int]:
-    """``'WxH'`` -> ``(w, h)``."""
-    try:
-        w, h = (int(v) for v in text.lower().split('x'))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f'bad input size {text!r}: expected WxH, e.g. 192x256') from None
-    PatchGrid((w, h))  # fails early for an empty grid
-    return w, h
-
-
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--data-root', required=True)
@@ -68,7 +58,7 @@ def parse_args(argv=None):
     parser.add_argument('--input-sizes',
                         nargs='+',
                         default=DEFAULT_SIZES,
-                        type=parse_size,
+                        type=parse_wxh,
                         metavar='WxH',
                         help='model input sizes, w x h')
     parser.add_argument('--score-thr', type=float, default=0.3)

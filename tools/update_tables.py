@@ -64,6 +64,9 @@ COMMANDS = {
     'docs/results/accuracy_strength.json --figure docs/accuracy_strength.png',
     'onnx_cpu': 'python tools/deployment/benchmark_onnx.py '
     '--out docs/results/onnx_cpu.json',
+    'cost_resolution': 'python tools/cost_vs_resolution.py --threads 2 '
+    '--out docs/results/cost_resolution.json '
+    '--figure docs/cost_resolution.png',
 }
 
 
@@ -112,6 +115,8 @@ TABLES: Dict[str, Table] = {
                                  tables.selection_resolution_table),
     'video_benchmark': _one('video_benchmark', tables.video_table),
     'onnx_cpu': _one('onnx_cpu', tables.onnx_speed_table),
+    'cost_resolution': _one('cost_resolution',
+                            tables.cost_resolution_table),
 }
 
 

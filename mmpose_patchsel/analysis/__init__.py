@@ -8,7 +8,7 @@ from .complexity import (SelectionFlops, at_keep_rate, count_flops,
 from .evaluation import (evaluate_batches, evaluate_checkpoint,
                          evaluation_key, kept_tokens, loader_batches)
 from .joint_readout import attention_keypoints, cell_centres
-from .memory import peak_memory
+from .memory import allocated_peaks, peak_memory
 from .recall import (crop_keypoints, keypoint_cell_hits,
                      keypoint_cell_recall, selection_recall_counts)
 from .runs import (StageTimer, last_checkpoint, mmpose_train_script,
@@ -26,6 +26,6 @@ __all__ = [
     'train_unless_cached', 'train_in_child', 'train_command', 'run_training',
     'run_jobs', 'median_times', 'timed',
     'keypoint_cell_hits', 'keypoint_cell_recall', 'selection_recall_counts',
-    'peak_memory', 'mmpose_train_script', 'attention_keypoints',
-    'cell_centres', 'crop_keypoints'
+    'peak_memory', 'allocated_peaks', 'mmpose_train_script',
+    'attention_keypoints', 'cell_centres', 'crop_keypoints'
 ]

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 SDPA_OP = 'aten::scaled_dot_product_attention'
 #: The FLOP counts :func:`count_flops` returns that add up per person.
-COST_KEYS = ('flops', 'attention_flops', 'flops_no_attention')
+COST_KEYS = ('flops', 'attention_flops', 'flops_no_attention', 'head_flops')
 
 
 def sdpa_flop_jit(inputs: List, outputs: List) -> int:
@@ -98,7 +98,9 @@ def count_flops(model: nn.Module,
 
     Returns:
         dict with ``flops`` (attention included), ``attention_flops``,
-        ``flops_no_attention`` and ``params``.
+        ``flops_no_attention``, ``head_flops`` (the head's part of
+        ``flops``, which selection does not shrink: it runs on the restored
+        grid) and ``params``.
     """
     wrapper = _SelectedForward(model).eval()
     device = next(model.parameters()).device  # a model on a GPU too
@@ -118,10 +120,12 @@ def count_flops(model: nn.Module,
         total = analyzer.total()
         attention = analyzer.by_operator().get(
             'scaled_dot_product_attention', 0)
+        head = analyzer.by_module().get('model.head', 0)
     return dict(
         flops=total,
         attention_flops=attention,
         flops_no_attention=total - attention,
+        head_flops=head,
         params=parameter_count(model)[''])
 
 

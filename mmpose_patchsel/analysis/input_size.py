@@ -1,9 +1,38 @@
-"""A top-down config moved to another input size: the backbone's image
-size, every codec's input and heatmap sizes and the pipelines' crops."""
+"""Input sizes: parsed from the command line, and a top-down config moved
+to another one (the backbone's image size, every codec's input and heatmap
+sizes and the pipelines' crops)."""
+import argparse
 import copy
 from typing import Any, Tuple
 
 from mmengine.config import Config
+
+from mmpose_patchsel.selection import PatchGrid
+
+
+def _parse(text: str, order: str) -> Tuple[int, int]:
+    example = '192x256' if order == 'WxH' else '256x192'
+    try:
+        first, second = (int(v) for v in text.lower().split('x'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f'bad input size {text!r}: expected {order}, e.g. {example}'
+        ) from None
+    w, h = (first, second) if order == 'WxH' else (second, first)
+    PatchGrid((w, h))  # fails early for an empty grid
+    return w, h
+
+
+def parse_wxh(text: str) -> Tuple[int, int]:
+    """``'192x256'`` (width x height, as mmpose's ``input_size``) ->
+    ``(w, h)``; an argparse type: a bad size is a usage error."""
+    return _parse(text, 'WxH')
+
+
+def parse_hxw(text: str) -> Tuple[int, int]:
+    """``'256x192'`` (height x width, as mmpose names its configs) ->
+    ``(w, h)``; an argparse type like :func:`parse_wxh`."""
+    return _parse(text, 'HxW')
 
 
 def _resize(node: Any, input_size: Tuple[int, int]) -> None:

@@ -1,7 +1,8 @@
 """Peak memory of one call: the CUDA allocator's peak on a GPU, the growth
-of the process' resident high-water mark (``VmHWM``) on a Linux CPU."""
+of the process' resident high-water mark (``VmHWM``) on a Linux CPU, or
+the peak of the tensors it holds, from the profiler's allocator events."""
 import ctypes
-from typing import Callable, Optional
+from typing import Callable, Dict, Optional, Sequence
 
 import torch
 
@@ -47,3 +48,46 @@ def peak_memory(fn: Callable, device: torch.device) -> float:
     baseline = _reset_peak(device)
     fn()
     return _peak_mib(device, baseline)
+
+
+def allocated_peaks(fn: Callable,
+                    sections: Sequence[str] = ()) -> Dict[str, float]:
+    """Peak MiB of the tensors one call of ``fn`` holds on a CPU.
+
+    PyTorch's allocator events under ``torch.profiler`` (``profile_memory``)
+    are summed in order: the peak of the bytes allocated and not yet freed
+    since the call began, so what was live before (weights, inputs) is left
+    out. Unlike the resident high-water mark it does not depend on what
+    the process did before or on the allocator's slack; it does not see
+    buffers that libraries allocate outside PyTorch (MKL, oneDNN scratch).
+
+    Args:
+        fn: the call, run once.
+        sections: names of ``torch.profiler.record_function`` ranges
+            inside ``fn``; each gets the peak reached within it.
+
+    Returns:
+        dict: ``'total'`` and each of ``sections``, in MiB.
+    """
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as p:
+        fn()
+    events = p.profiler.kineto_results.events()
+    ranges = {
+        e.name(): (e.start_ns(), e.end_ns())
+        for e in events if e.name() in sections
+    }
+    missing = set(sections) - set(ranges)
+    if missing:
+        raise ValueError(f'no record_function range {sorted(missing)} ran')
+    peaks = dict.fromkeys(['total', *sections], 0)
+    live = 0
+    memory = sorted((e for e in events if e.name() == '[memory]'),
+                    key=lambda e: e.start_ns())
+    for event in memory:
+        live += event.nbytes()
+        peaks['total'] = max(peaks['total'], live)
+        for name, (start, end) in ranges.items():
+            if start <= event.start_ns() <= end:
+                peaks[name] = max(peaks[name], live)
+    return {name: peak / 2**20 for name, peak in peaks.items()}

@@ -398,3 +398,94 @@ def onnx_speed_table(results: dict) -> str:
         f'PyTorch eager: {eager}.', '', f"Command: `{results['command']}`"
     ]
     return '\n'.join(lines)
+
+
+# ------------------------------------------------- cost_vs_resolution.py
+def _of_bound(speedup: Optional[float], of_bound: Optional[float]) -> str:
+    """``2.41x (0.93)``: a speed-up and its share of the FLOPs bound."""
+    return '-' if speedup is None else f'{speedup:.2f}x ({of_bound:.2f})'
+
+
+def _target_item(check: dict) -> str:
+    """``text: 0.93, met`` (and its ``also`` value)."""
+    if check['value'] is None:
+        return f"{check['text']}: not measured"
+    also = '' if check['also'] is None else \
+        f" ({check['also'][0]}: {check['also_value']:.2f})"
+    return (f"{check['text']}: {check['value']:.2f}, "
+            f"{'met' if check['met'] else 'NOT met'}{also}")
+
+
+def _targets_note(results: dict) -> str:
+    """The targets of the benchmark, each with its value in ``results``."""
+    from mmpose_patchsel.benchmarks.cost_resolution import (
+        MODELS, target_checks)
+    checks = target_checks(results)
+    first = checks[0]
+    w, h = first['input_size']
+    label = MODELS[first['model']].label
+    items = '; '.join(_target_item(c) for c in checks)
+    return (f"Targets ({label} at {h}x{w}, batch 1, "
+            f"{first['setting']} of the tokens): {items}.")
+
+
+def cost_resolution_table(results: dict) -> str:
+    """Cost of every model, input size and setting
+    (``tools/cost_vs_resolution.py --out``): GFLOPs, CPU speed-ups with
+    their share of the FLOPs bound, activation memory."""
+    rows = []
+    for cell in results['cells']:
+        w, h = cell['input_size']
+        for r in cell['rows']:
+            rows.append([
+                f"{cell['label']} {h}x{w}", r['setting'],
+                f"{r['tokens']} / {cell['num_patches']}",
+                gflops(r['flops']), f"{r['head_share']:.0%}",
+                '-' if r['guide_share'] is None else
+                f"{r['guide_share']:.0%}",
+                _of_bound(r['backbone_speedup'], r['backbone_of_bound']),
+                _of_bound(r['model_speedup'], r['model_of_bound']),
+                _of_bound(r['with_guide_speedup'],
+                          r['with_guide_of_bound']),
+                f"{r['activation_mib']:.3g} "
+                f"({r['activation_vs_full']:.2f})",
+                f"{r['backbone_activation_mib']:.3g} "
+                f"({r['backbone_activation_vs_full']:.2f})"
+            ])
+    lines = markdown_table([
+        'model, input', 'setting', 'tokens', 'GFLOPs', 'head',
+        'guide', 'backbone speed-up (of bound)',
+        'whole model speed-up (of bound)', 'with guide (of bound)',
+        'activations MiB (vs full)', 'backbone activations MiB (vs full)'
+    ], rows)
+    meta, options = results['meta'], results['options']
+    sel = results['selection']
+    timing = '; '.join(sorted({
+        f"median of {c['repeats']} rounds after {c['warmup']} warm-up"
+        for c in results['cells']}))
+    loads = [c['meta']['load_average_1min'] for c in results['cells']
+             if 'load_average_1min' in c['meta']]
+    load = (f', load average {min(loads):.1f} to {max(loads):.1f} on '
+            f"{meta['cpus']} CPUs at the cells' starts" if loads else '')
+    guide = results['cells'][0]['guide']
+    gw, gh = guide['input_size']
+    return '\n'.join(lines + [
+        '', f"{meta['machine']}, {options['threads']} threads, torch "
+        f"{meta['torch']}, batch 1; {timing}{load}. Settings: the full "
+        "grid; `skeleton`, the skeleton selection's natural count (its "
+        f"mean kept tokens over the {sel['ann_file']} persons, "
+        f"{sel['guide']} as the guide, rounded); budgets as fractions of "
+        'the grid. GFLOPs with attention, one multiply-add = one FLOP; '
+        'head and guide: their shares of the GFLOPs (the guide, '
+        f"{gh}x{gw}, {gflops(guide['flops'])} GFLOPs, counted with the "
+        'selected model). Speed-ups are against the full model of the same '
+        'rounds; (of bound): the speed-up over its FLOPs bound, the full '
+        "GFLOPs over the row's (backbone: the backbone's alone; with "
+        'guide: the row\'s plus the guide\'s), so 1.00 is as fast as the '
+        'FLOPs allow. Activations: the peak MiB of the tensors one forward '
+        'holds beyond the weights and input (PyTorch\'s allocator events '
+        "under torch.profiler), against the full model's; the whole "
+        "model's includes the head's, which runs on the full grid at "
+        'every setting.', '',
+        _targets_note(results), '', f"Command: `{results['command']}`"
+    ])

@@ -53,6 +53,21 @@ def test_full_vit_base_matches_the_paper():
     assert result['params'] / 1e6 == pytest.approx(90.0, abs=0.5)
 
 
+def test_head_flops_are_the_heads_and_do_not_shrink(tiny_coco_cfg):
+    """The head runs on the restored grid: its multiply-adds (counted on
+    the head alone) are the same at every kept-token count."""
+    import torch
+    from mmengine.analysis import FlopAnalyzer
+    model = build(str(tiny_coco_cfg))
+    with torch.no_grad():
+        feats = model.backbone(torch.zeros(1, 3, 256, 192))
+    alone = FlopAnalyzer(model.head, (feats, ))
+    alone.unsupported_ops_warnings(False)
+    full, kept = (count_flops(model, (3, 256, 192), k) for k in (None, 40))
+    assert full['head_flops'] == kept['head_flops'] == alone.total() > 0
+    assert kept['head_flops'] < kept['flops']
+
+
 def test_num_keep_beyond_grid_is_an_error(tiny_coco_cfg):
     with pytest.raises(ValueError, match='num_keep=193'):
         count_flops(build(str(tiny_coco_cfg)), (3, 256, 192), 193)

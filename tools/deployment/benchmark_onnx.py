@@ -27,6 +27,8 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from benchmark import machine_meta  # noqa: E402
 
+from mmpose_patchsel.analysis.input_size import parse_wxh  # noqa: E402
+
 DEFAULT_CONFIG = osp.join(
     ROOT, 'configs/coco/td-hm_patchsel-vit-base-skeleton_8xb64-210e_'
     'coco-256x192.py')
@@ -42,8 +44,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--guide-config', default=DEFAULT_GUIDE)
     parser.add_argument('--input-sizes',
                         nargs='+',
-                        default=['192x256', '288x384'],
-                        help='WxH')
+                        type=parse_wxh,
+                        default=[(192, 256), (288, 384)],
+                        metavar='WxH')
     parser.add_argument('--batch-sizes', type=int, nargs='+', default=[1, 8])
     parser.add_argument('--keep',
                         type=float,
@@ -59,11 +62,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--work-dir', default='outputs/onnx_benchmark')
     parser.add_argument('--out', help='write the results JSON here')
     return parser.parse_args(argv)
-
-
-def parse_size(text: str):
-    w, h = (int(v) for v in text.lower().split('x'))
-    return w, h
 
 
 def export_cached(config, out: str, role: str, **selection) -> str:
@@ -149,8 +147,7 @@ def main(argv=None) -> dict:
                    config=osp.relpath(args.config, ROOT),
                    guide_config=args.guide_config,
                    rows=[])
-    for size_text in args.input_sizes:
-        w, h = parse_size(size_text)
+    for w, h in args.input_sizes:
         cfg = at_input_size(base, (w, h))
         tag = f'{w}x{h}'
         full_path = export_cached(cfg,
