@@ -69,3 +69,19 @@ def selecting_coco_dataset(coco_root: Path, *tail: dict,
             dict(type='SelectPatches', input_size=INPUT_SIZE, **selection),
             *tail,
         ])
+
+
+def strip_scope(obj):
+    """A config value with the ``_scope_`` keys mmengine adds to dicts from
+    mmpose's configs dropped and tuples as lists, to compare by content."""
+    if isinstance(obj, dict):
+        return {k: strip_scope(v) for k, v in obj.items() if k != '_scope_'}
+    if isinstance(obj, (list, tuple)):
+        return [strip_scope(v) for v in obj]
+    return obj
+
+
+def config_id(config: str) -> str:
+    """A parametrised config's test id: its file name (pytest numbers a
+    value over 100 characters, which ``-k`` then cannot select)."""
+    return Path(config).name

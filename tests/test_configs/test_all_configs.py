@@ -2,21 +2,26 @@
 
 The configs are found, not listed, so a new one cannot land untested. Each
 is read with ``Config.fromfile``, pointed at mmpose's own test images of its
-dataset (COCO, MPII, CrowdPose; OCHuman for the val/test side of the OCHuman
-configs, which train on COCO), its model built without pretrained weights,
-and run once in ``loss`` mode on a batch from its own train pipeline and
-once in ``predict`` mode on a batch from its own test pipeline. An offline
-guide file is replaced by one written from the annotations; an online guide
-gets fixed random weights. Batches hold 2 persons (1 for ViT-L/H, to keep
-the CPU time bearable); ``loss`` runs without gradients (training itself is
-covered by test_mim_configs.py and the package's own tests). The COCO
-ViT-S configs run in the quick tier (one per model variant); the rest are
+dataset (COCO, COCO-WholeBody, MPII, CrowdPose; OCHuman for the val/test
+side of the OCHuman configs, which train on COCO), its model built without
+pretrained weights, and run once in ``loss`` mode on a batch from its own
+train pipeline and once in ``predict`` mode on a batch from its own test
+pipeline. An offline guide file is replaced by one written from the
+annotations; an online guide gets fixed random weights. Batches hold 2
+persons (1 for ViT-L/H and Sapiens, to keep the CPU time bearable);
+``loss`` runs without gradients (training itself is covered by
+test_mim_configs.py and the package's own tests). The Sapiens models run
+at a reduced width and depth (at full size they are built on the meta
+device by test_sapiens_configs.py). The COCO ViT-S configs (one per model
+variant) and the Sapiens-0.3B ones run in the quick tier; the rest are
 marked slow.
 
-A second, cheap check per config asserts what the configs promise: the
-mmpose ViTPose config of its size underneath, the same schedule, codec and
-head, the backbone of that size, one selection for train and test, data
-where mmpose keeps them.
+Cheap checks assert what the configs promise: for every config, the
+package's estimator and the guide and selection its name states; for the
+ViTPose ones, the mmpose ViTPose config of its size underneath, the same
+schedule, codec and head, the backbone of that size, data where mmpose
+keeps them (the Sapiens ones against Sapiens' own configs:
+test_sapiens_configs.py).
 """
 import ast
 import json
@@ -32,10 +37,12 @@ from mmengine.dataset import pseudo_collate
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 from mmengine.utils import import_modules_from_strings
-from mmpose.registry import DATASETS, MODELS
+from mmpose.registry import DATASETS, MODELS, TRANSFORMS
 
 from mmpose_patchsel.models.backbones import (JointTokenPatchSelViT,
                                               PatchSelViT)
+from patchsel_testing import config_id, strip_scope
+from sapiens_testing import reduce_config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = PROJECT_ROOT / 'configs'
@@ -55,7 +62,12 @@ JOINTS = dict(coco=17, mpii=16, ochuman=17, crowdpose=14)
 JOINT_TOKEN_ARGS = ('num_joints', 'prune_after', 'keep_rate',
                     'test_keep_rate', 'joint_loss')
 DEPTH = dict(small=12, base=12, large=24, huge=32)
-GRID = (16, 12)  # 256x192, patch 16, padding 2
+# The selection a config's name states: its method (full and jointtokens
+# select nothing) and, for a budget, -k<K>.
+METHOD = re.compile(r'-(?P<variant>full|neighbour(?P<n>\d+)|skeleton|'
+                    r'jointtokens)(?:-k(?P<k>\d+))?[-_]')
+# Patch tokens per input size (w, h): 16x16 patches, padding 2.
+NUM_PATCHES = {(192, 256): 16 * 12, (768, 1024): 64 * 48}
 SELECTING = ('LoadGuideKeypoints', 'GenerateGTGuideKeypoints',
              'SelectPatches')
 
@@ -71,20 +83,23 @@ def size_rank(path: str):
             m['dataset'] == 'mpii', path)
 
 
+def is_sapiens(config: str) -> bool:
+    """Sapiens' models at 1024x768 (configs/sapiens), not ViTPose's."""
+    return config.startswith('configs/sapiens/')
+
+
 # The synthetic benchmark's configs (configs/synthetic) follow their own
 # small schedule and are trained end to end, every one of them, by
-# tests/test_tools/test_benchmark_accuracy.py. The Sapiens configs
-# (configs/sapiens) are Sapiens' models at 1024x768, not ViTPose's: their
-# promises and runs are tests/test_configs/test_sapiens_configs.py's.
-CONFIGS = sorted((p.relative_to(PROJECT_ROOT).as_posix()
-                  for p in CONFIG_DIR.rglob('*.py')
-                  if not {'_base_', 'synthetic', 'sapiens'} &
-                  set(p.relative_to(CONFIG_DIR).parts)),
-                 key=size_rank)
+# tests/test_tools/test_benchmark_accuracy.py.
+CONFIGS = sorted(
+    (p.relative_to(PROJECT_ROOT).as_posix() for p in CONFIG_DIR.rglob('*.py')
+     if not {'_base_', 'synthetic'} & set(p.relative_to(CONFIG_DIR).parts)),
+    key=size_rank)
+VITPOSE_CONFIGS = [c for c in CONFIGS if not is_sapiens(c)]
 
 
 def test_configs_are_found():
-    assert len(CONFIGS) >= 3 * 4 * 4, CONFIGS
+    assert len(VITPOSE_CONFIGS) >= 3 * 4 * 4, VITPOSE_CONFIGS
 
 
 def load(config: str) -> Config:
@@ -103,14 +118,18 @@ def types(pipeline) -> list:
     return [t['type'] for t in pipeline]
 
 
-def strip_scope(obj):
-    """Drop the ``_scope_`` keys mmengine adds to dicts from mmpose's
-    configs, to compare configs by content."""
-    if isinstance(obj, dict):
-        return {k: strip_scope(v) for k, v in obj.items() if k != '_scope_'}
-    if isinstance(obj, (list, tuple)):
-        return [strip_scope(v) for v in obj]
-    return obj
+def named_selection(config: str) -> dict:
+    """The ``SelectPatches`` options a config's name states; empty for a
+    config that selects nothing."""
+    m = METHOD.search(Path(config).name)
+    assert m, f'{config}: no method in the name'
+    if m['variant'] in ('full', 'jointtokens'):
+        return {}
+    return dict(mode='neighbour' if m['n'] else 'skeleton',
+                num_neighbours=int(m['n'] or 0),
+                num_keep=int(m['k']) if m['k'] else None,
+                score_thr=0.3,
+                use_udp=True)
 
 
 def mmpose_bases(config: Path) -> list:
@@ -142,7 +161,58 @@ def vitpose_weights(size: str) -> str:
 
 # ---------------------------------------------------------------------------
 # What the configs promise (cheap: parsing only)
-@pytest.mark.parametrize('config', CONFIGS)
+@pytest.mark.parametrize('config', CONFIGS, ids=config_id)
+def test_config_selects_as_named(config):
+    """The package's estimator, imported by ``custom_imports``; the guide
+    before any augmentation, the selection the name states right after the
+    warp, patch masks packed; none of them in a config that selects
+    nothing; an online guide's selection in the model, none in its val and
+    test pipelines."""
+    cfg = load(config)
+    assert cfg.custom_imports.imports == [
+        'mmpose.engine.optim_wrappers.layer_decay_optim_wrapper',
+        'mmpose_patchsel'
+    ]
+    assert cfg.model.type == 'PatchSelTopdownEstimator'
+    options = named_selection(config)
+    online = cfg.model.get('guide') is not None
+    assert options or not online
+    for split, pipe in pipelines(cfg).items():
+        names = types(pipe)
+        affine = pipe[names.index('TopdownAffine')]
+        assert tuple(affine.input_size) == tuple(cfg.codec.input_size)
+        assert affine.use_udp is True
+        if not options or (online and split != 'train'):
+            assert not set(names) & set(SELECTING), (split, names)
+            assert names[-1] == 'PackPoseInputs', (split, names)
+            continue
+        guide = 'GenerateGTGuideKeypoints' if split == 'train' else \
+            'LoadGuideKeypoints'
+        assert names.index(guide) == names.index('GetBBoxCenterScale') + 1
+        assert names.index('SelectPatches') == \
+            names.index('TopdownAffine') + 1
+        select = strip_scope(pipe[names.index('SelectPatches')])
+        # Only flip test reads the flipped-image mask: not built in training.
+        flip_mask = dict(with_flip_mask=False) if split == 'train' else {}
+        assert select == dict(type='SelectPatches',
+                              input_size=list(cfg.codec.input_size),
+                              **options,
+                              **flip_mask), (split, select)
+        # The backbone's grid; K within it (the transform checks it).
+        assert TRANSFORMS.build(select).grid.num_patches == \
+            NUM_PATCHES[tuple(cfg.codec.input_size)]
+        # Packed with the selection's meta keys, none listed in the config.
+        assert strip_scope(pipe[-1]) == dict(type='PackPatchSelInputs')
+        assert 'PackPoseInputs' not in names
+        if guide == 'LoadGuideKeypoints':
+            data_root = cfg[f'{split}_dataloader'].dataset.data_root
+            guide_file = pipe[names.index(guide)].guide_file
+            assert guide_file.startswith(data_root + 'guide/'), guide_file
+    if online:
+        assert strip_scope(cfg.model.selection) == options
+
+
+@pytest.mark.parametrize('config', VITPOSE_CONFIGS, ids=config_id)
 def test_config_states_what_it_promises(config):
     m = NAME.search(config)
     assert m, f'{config}: name does not follow the configs/ naming scheme'
@@ -158,10 +228,6 @@ def test_config_states_what_it_promises(config):
     ]
     vitpose = Config.fromfile(
         MMPOSE_CONFIGS / MMPOSE_VITPOSE.format(size)[len('mmpose::'):])
-    assert cfg.custom_imports.imports == [
-        'mmpose.engine.optim_wrappers.layer_decay_optim_wrapper',
-        'mmpose_patchsel'
-    ]
     assert strip_scope(cfg.codec) == strip_scope(vitpose.codec)
     if cfg.get('optim_wrapper') is not None:
         assert cfg.optim_wrapper.constructor == \
@@ -181,7 +247,6 @@ def test_config_states_what_it_promises(config):
 
     # The estimator and a backbone of that size.
     model = cfg.model
-    assert model.type == 'PatchSelTopdownEstimator'
     backbone = model.backbone
     assert backbone.type == ('JointTokenPatchSelViT' if variant ==
                              'jointtokens' else 'PatchSelViT')
@@ -263,50 +328,12 @@ def test_config_states_what_it_promises(config):
     assert cfg.default_hooks.checkpoint.save_best == dict(
         mpii='PCK', crowdpose='crowdpose/AP').get(dataset, 'coco/AP')
 
-    # Guide and selection.
-    pipes = pipelines(cfg)
-    selecting = variant in ('neighbour4', 'skeleton')
-    online = model.get('guide') is not None
-    if not selecting:
-        for split, pipe in pipes.items():
-            assert not set(types(pipe)) & set(SELECTING), (split, pipe)
-        assert not online
-        return
-    options = dict(
-        mode='neighbour' if variant == 'neighbour4' else 'skeleton',
-        num_neighbours=4 if variant == 'neighbour4' else 0,
-        num_keep=None, score_thr=0.3, use_udp=True)
-    for split, pipe in pipes.items():
-        names = types(pipe)
-        if online and split != 'train':  # the model selects
-            assert not set(names) & set(SELECTING), (split, names)
-            continue
-        guide = 'GenerateGTGuideKeypoints' if split == 'train' else \
-            'LoadGuideKeypoints'
-        # The guide before any augmentation, the selection right after the
-        # warp, patch masks packed.
-        assert names.index(guide) == names.index('GetBBoxCenterScale') + 1
-        assert names.index('SelectPatches') == \
-            names.index('TopdownAffine') + 1
-        select = strip_scope(pipe[names.index('SelectPatches')])
-        # Only flip test reads the flipped-image mask: not built in training.
-        flip_mask = dict(with_flip_mask=False) if split == 'train' else {}
-        assert select == dict(type='SelectPatches', input_size=[192, 256],
-                              **options, **flip_mask), (split, select)
-        affine = pipe[names.index('TopdownAffine')]
-        assert tuple(affine.input_size) == tuple(cfg.codec.input_size)
-        assert affine.use_udp is True
-        # Packed with the selection's meta keys, none listed in the config.
-        assert strip_scope(pipe[-1]) == dict(type='PackPatchSelInputs')
-        assert 'PackPoseInputs' not in names
-        if guide == 'LoadGuideKeypoints':
-            guide_file = pipe[names.index(guide)].guide_file
-            assert guide_file.startswith(f'data/{dataset}/guide/'), guide_file
-            assert f'_{split}' in guide_file or dataset != 'ochuman'
-    if online:
-        assert strip_scope(model.selection) == {
-            k: v for k, v in options.items()
-        }
+    # OCHuman: a guide file per split.
+    if dataset == 'ochuman':
+        for split, pipe in pipelines(cfg).items():
+            for transform in pipe:
+                if transform.type == 'LoadGuideKeypoints':
+                    assert f'_{split}' in transform.guide_file
 
 
 # ---------------------------------------------------------------------------
@@ -349,6 +376,16 @@ class RecordSelections:
 _last_model = {}
 
 
+def narrow(cfg: Config) -> None:
+    """A ViT-L or ViT-H config's model at its depth but 32 channels wide,
+    which the CPU runs in a second: its arguments are checked against
+    mmpose's ViTPose ones by ``test_config_states_what_it_promises``."""
+    depth = DEPTH[NAME.search(cfg.filename)['size']]
+    cfg.model.backbone.arch = dict(
+        embed_dims=32, num_layers=depth, num_heads=2, feedforward_channels=64)
+    cfg.model.head.in_channels = 32
+
+
 def build_model(cfg: Config):
     """``MODELS.build(cfg.model)``, reusing the previous model when the
     model config is identical (the weights are random either way)."""
@@ -366,7 +403,8 @@ def batch(loader_cfg, size: int):
     return pseudo_collate([dataset[i] for i in range(size)])
 
 
-def check_selection(calls, selecting: bool, num_patches: int):
+def check_selection(calls, selecting: bool, num_patches: int,
+                    num_keep: int = None):
     assert calls, 'the backbone was not called'
     if not selecting:
         assert all(c is None for c in calls), 'a full model got a selection'
@@ -374,19 +412,23 @@ def check_selection(calls, selecting: bool, num_patches: int):
     assert all(c is not None for c in calls), 'a call ran every patch'
     assert any(c.shape[1] < num_patches for c in calls), \
         'the selection kept every patch'
+    if num_keep:  # a budget keeps exactly K
+        assert all(c.shape[1] == num_keep for c in calls), 'not K kept'
 
 
 def quick_or_slow(config: str):
-    """The COCO ViT-S configs (one per model variant) run in the quick
-    tier; the other sizes and datasets build the same variants larger or
-    on other data, and are marked slow."""
+    """The COCO ViT-S configs (one per model variant) and the Sapiens-0.3B
+    ones run in the quick tier; the other sizes and datasets build the same
+    variants larger or on other data, and are marked slow."""
     m = NAME.search(config)
-    if m and m['size'] == 'small' and m['dataset'] == 'coco':
+    if '-sapiens-0.3b-' in config or (m and m['size'] == 'small'
+                                      and m['dataset'] == 'coco'):
         return config
     return pytest.param(config, marks=pytest.mark.slow)
 
 
-@pytest.mark.parametrize('config', [quick_or_slow(c) for c in CONFIGS])
+@pytest.mark.parametrize('config', [quick_or_slow(c) for c in CONFIGS],
+                         ids=config_id)
 def test_config_runs_on_real_images(config, config_testdata,
                                     guide_checkpoints):
     torch.set_num_threads(2)
@@ -397,18 +439,23 @@ def test_config_runs_on_real_images(config, config_testdata,
     init_default_scope(cfg.get('default_scope', 'mmpose'))
     point_at_testdata(cfg, config_testdata)
     cfg.model.backbone.init_cfg = None  # no download: random weights
+    if is_sapiens(config):
+        reduce_config(cfg)
+    elif NAME.search(config)['size'] in ('large', 'huge'):
+        narrow(cfg)
     if cfg.model.get('guide') is not None:
         cfg.model.guide.checkpoint = str(
             guide_checkpoints(cfg.model.guide.config))
         # Random guide weights give low scores: count every keypoint.
         cfg.model.selection.score_thr = -1e6
-    size = 1 if re.search(r'vit-(large|huge)', config) else 2
+    size = 1 if is_sapiens(config) else 2
 
     model = build_model(cfg)
     backbone = model.backbone
     assert isinstance(backbone, PatchSelViT)
     num_patches = backbone.num_patches
-    assert num_patches == GRID[0] * GRID[1]
+    assert num_patches == NUM_PATCHES[tuple(cfg.codec.input_size)]
+    num_keep = named_selection(config).get('num_keep')
     joint_tokens = isinstance(backbone, JointTokenPatchSelViT)
     num_joints = model.head.out_channels
     pipes = pipelines(cfg)
@@ -422,9 +469,8 @@ def test_config_runs_on_real_images(config, config_testdata,
                 losses = model(**data, mode='loss')
             assert torch.isfinite(losses['loss_kpt']), losses
             assert 'acc_pose' in losses
-            check_selection(record.calls,
-                            'SelectPatches' in types(pipes['train']),
-                            num_patches)
+            train_selects = 'SelectPatches' in types(pipes['train'])
+            check_selection(record.calls, train_selects, num_patches, num_keep)
         else:  # test only: nothing to train with, consistently
             assert cfg.get('train_cfg') is None
             assert cfg.get('optim_wrapper') is None
@@ -437,7 +483,7 @@ def test_config_runs_on_real_images(config, config_testdata,
             results = model(**data, mode='predict')
         selecting = 'SelectPatches' in types(pipes['test']) or \
             model.has_online_guide
-        check_selection(record.calls, selecting, num_patches)
+        check_selection(record.calls, selecting, num_patches, num_keep)
         flip = cfg.model.test_cfg.get('flip_test', False)
         assert len(record.calls) == (2 if flip else 1)
     finally:

@@ -1,30 +1,28 @@
 """Every config under configs/sapiens: what it promises, against Sapiens'
-own configs; its model at full size, against Sapiens' checkpoint layout
-(built on the meta device, no memory); and a run on the bundled COCO and
-COCO-WholeBody images at reduced width and depth.
+own configs, and its model at full size, against Sapiens' checkpoint layout
+(built on the meta device, no memory). What every config promises (the
+estimator, the guide and the selection its name states) and a run on the
+bundled COCO and COCO-WholeBody images at reduced width and depth are
+test_all_configs.py's, as for every config.
 
 Sapiens' settings are written out below from facebookresearch/sapiens,
 ``pose/configs/sapiens_pose/coco/sapiens_{0.3b,1b}-210e_coco-1024x768.py``
 and ``pose/configs/sapiens_pose/coco_wholebody/sapiens_{0.3b,1b}-210e_
 coco_wholebody-1024x768.py``; the released checkpoints' names from its
 ``docs/POSE_README.md``. The configs are found, not listed, so a new one
-cannot land untested; the 0.3B ones run in the quick tier, the 1B ones
-(the same runs at reduced size) are marked slow.
+cannot land untested.
 """
-import json
 import re
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 from mmengine.hub import get_config
-from mmengine.registry import init_default_scope
 from mmengine.utils import import_modules_from_strings
-from mmpose.registry import DATASETS, MODELS, TRANSFORMS
+from mmpose.registry import MODELS
 
+from patchsel_testing import config_id, strip_scope
 from sapiens_testing import SAPIENS_ARCHS, pose_shapes
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -111,15 +109,6 @@ NUM_PATCHES = 64 * 48
 GUIDE_INPUT = (192, 256)
 
 
-def plain(obj):
-    """Tuples as lists, mmengine's ``_scope_`` keys dropped."""
-    if isinstance(obj, dict):
-        return {k: plain(v) for k, v in obj.items() if k != '_scope_'}
-    if isinstance(obj, (list, tuple)):
-        return [plain(v) for v in obj]
-    return obj
-
-
 def load(config: str) -> Config:
     return Config.fromfile(str(PROJECT_ROOT / config))
 
@@ -143,7 +132,7 @@ def test_configs_are_found():
 
 
 # ------------------------------------------------------- what they promise
-@pytest.mark.parametrize('config', CONFIGS)
+@pytest.mark.parametrize('config', CONFIGS, ids=config_id)
 def test_config_states_what_it_promises(config):
     m = NAME.search(config)
     arch, dataset, extra = m['arch'], m['dataset'], m['extra']
@@ -151,18 +140,14 @@ def test_config_states_what_it_promises(config):
     data = DATA[dataset]
     cfg = load(config)
 
-    assert cfg.custom_imports.imports == [
-        'mmpose.engine.optim_wrappers.layer_decay_optim_wrapper',
-        'mmpose_patchsel'
-    ]
-    assert plain(cfg.codec) == CODEC
+    assert strip_scope(cfg.codec) == CODEC
     model = cfg.model
-    assert model.type == 'PatchSelTopdownEstimator'
-    assert plain(model.data_preprocessor) == PREPROCESSOR
-    assert plain(model.test_cfg) == TEST_CFG
-    assert plain(model.head) == dict(HEAD, in_channels=dims,
-                                     out_channels=data['joints'])
-    backbone = plain(model.backbone)
+    assert strip_scope(model.data_preprocessor) == PREPROCESSOR
+    assert strip_scope(model.test_cfg) == TEST_CFG
+    assert strip_scope(model.head) == dict(HEAD,
+                                           in_channels=dims,
+                                           out_channels=data['joints'])
+    backbone = strip_scope(model.backbone)
     init_cfg = backbone.pop('init_cfg')
     assert backbone == dict(BACKBONE, arch=f'sapiens_{arch}')
     released = RELEASED[arch, dataset]
@@ -184,7 +169,7 @@ def test_config_states_what_it_promises(config):
                     'param_scheduler'):
             assert cfg.get(key) is None, key
     else:
-        optim = plain(cfg.optim_wrapper)
+        optim = strip_scope(cfg.optim_wrapper)
         assert optim['constructor'] == 'LayerDecayOptimWrapperConstructor'
         assert optim['clip_grad'] == dict(max_norm=1., norm_type=2)
         assert optim['paramwise_cfg'] == dict(
@@ -197,10 +182,10 @@ def test_config_states_what_it_promises(config):
         else:
             assert cfg.train_cfg.max_epochs == int(m['epochs']) == 210
             assert optim['optimizer'] == OPTIMIZER
-            assert plain(cfg.param_scheduler) == SCHEDULER
-    assert plain(cfg.auto_scale_lr) == dict(
-        base_batch_size=512, **({'enable': True} if AUTO_SCALE.get(
-            (arch, dataset)) else {}))
+            assert strip_scope(cfg.param_scheduler) == SCHEDULER
+    scaling = {'enable': True} if AUTO_SCALE.get((arch, dataset)) else {}
+    assert strip_scope(cfg.auto_scale_lr) == dict(base_batch_size=512,
+                                                  **scaling)
 
     # Data: Sapiens' sets, its AP_H_70 person boxes, its metric.
     assert cfg.default_hooks.checkpoint.save_best == data['save_best']
@@ -218,16 +203,15 @@ def test_config_states_what_it_promises(config):
         evaluator = cfg[f'{split}_evaluator']
         assert evaluator.type == data['metric']
         assert evaluator.ann_file == 'data/coco/' + data['val']
-    check_pipelines_and_selection(cfg, m)
+    check_pipelines_and_guide(cfg, m)
 
 
-def check_pipelines_and_selection(cfg: Config, m) -> None:
-    """Sapiens' transforms in Sapiens' order; a selection's transforms
-    around them where test_all_configs.py wants them for ViTPose."""
-    variant, extra = m['variant'], m['extra']
-    selecting = variant != 'full'
+def check_pipelines_and_guide(cfg: Config, m) -> None:
+    """Sapiens' transforms in Sapiens' order (a selection's around them:
+    test_all_configs.py); the guide file of Sapiens' person boxes, or the
+    online guide at its own input, with the dataset's joints."""
     online = cfg.model.get('guide') is not None
-    assert online == (extra == '-testonly')
+    assert online == (m['extra'] == '-testonly')
     for split in ('train', 'val', 'test'):
         loader = cfg.get(f'{split}_dataloader')
         if loader is None:
@@ -237,39 +221,12 @@ def check_pipelines_and_selection(cfg: Config, m) -> None:
         expect = TRAIN_TYPES if split == 'train' else VAL_TYPES
         assert [n for n in names
                 if n not in SELECTING + PACKERS] == expect, (split, names)
-        affine = pipe[names.index('TopdownAffine')]
-        assert plain(affine.input_size) == CODEC['input_size']
-        assert affine.use_udp is True
-        if not selecting or (online and split != 'train'):
-            assert not set(names) & set(SELECTING), (split, names)
-            assert names[-1] == 'PackPoseInputs'
-            continue
-        guide = 'GenerateGTGuideKeypoints' if split == 'train' else \
-            'LoadGuideKeypoints'
-        assert names.index(guide) == names.index('GetBBoxCenterScale') + 1
-        assert names.index('SelectPatches') == \
-            names.index('TopdownAffine') + 1
-        assert names[-1] == 'PackPatchSelInputs'
-        select = plain(pipe[names.index('SelectPatches')])
-        neighbour = variant.startswith('neighbour')
-        assert select == dict(
-            type='SelectPatches', input_size=CODEC['input_size'],
-            mode='neighbour' if neighbour else 'skeleton',
-            num_neighbours=40 if neighbour else 0, num_keep=768,
-            score_thr=0.3, use_udp=True,
-            **({'with_flip_mask': False} if split == 'train' else {}))
-        # K within the 3072-cell grid (the transform checks it).
-        assert TRANSFORMS.build(select).grid.num_patches == NUM_PATCHES
-        if guide == 'LoadGuideKeypoints':
-            guide_file = pipe[names.index(guide)].guide_file
-            assert guide_file.startswith('data/coco/guide/')
+        if 'LoadGuideKeypoints' in names:
+            guide_file = pipe[names.index('LoadGuideKeypoints')].guide_file
             assert guide_file.endswith('_val2017_det_AP_H_70_guide.json')
             assert ('wholebody' in guide_file) == (
                 m['dataset'] == 'coco-wholebody')
     if online:
-        assert plain(cfg.model.selection) == dict(
-            mode='skeleton', num_neighbours=0, num_keep=768,
-            score_thr=0.3, use_udp=True)
         dataset_meta = {'coco': 'coco.py',
                         'coco-wholebody': 'coco_wholebody.py'}
         assert cfg.model.metainfo.from_file == \
@@ -284,7 +241,7 @@ def check_pipelines_and_selection(cfg: Config, m) -> None:
 FULL_SIZE = [c for c in CONFIGS if '-full_' in c or '-testonly_' in c]
 
 
-@pytest.mark.parametrize('config', FULL_SIZE)
+@pytest.mark.parametrize('config', FULL_SIZE, ids=config_id)
 def test_full_size_model_loads_sapiens_layout_strictly(config):
     """The config's model at its real size, built on the meta device (no
     memory), has Sapiens' checkpoint keys and shapes (pos_embed (1, 3072,
@@ -304,102 +261,3 @@ def test_full_size_model_loads_sapiens_layout_strictly(config):
     assert own == dict(shapes)
     state = {k: torch.empty(s, device='meta') for k, s in shapes.items()}
     model.load_state_dict(state, strict=True, assign=True)
-
-
-# ------------------------------------------ runs on the bundled images
-def point_at_testdata(cfg: Config, data: dict) -> None:
-    """The test images and annotations; the guide file written from them."""
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader')
-        if loader is None:
-            continue
-        ds = loader.dataset
-        files = data[ds.type]
-        ds.update(data_root=f'{files.root}/', ann_file=files.ann_file,
-                  data_prefix=dict(img=''))
-        if split != 'train':
-            ds.bbox_file = None  # the annotated boxes, as the guide file's
-        for transform in ds.pipeline:
-            if transform['type'] == 'LoadGuideKeypoints':
-                transform['guide_file'] = str(files.guide_file)
-
-
-def reduce(cfg: Config) -> None:
-    """Sapiens' model at a width and depth the CPU runs in seconds; the
-    input (1024x768, 3072 tokens), the head's shape and the data are the
-    config's."""
-    cfg.model.backbone.update(
-        arch=dict(embed_dims=32, num_layers=1, num_heads=2), init_cfg=None)
-    cfg.model.head.update(in_channels=32, deconv_out_channels=(16, 16),
-                          conv_out_channels=(16, 16))
-
-
-_last_model = {}
-
-
-def build_model(cfg: Config):
-    """The model, reused while the model config stays the same."""
-    key = json.dumps(cfg.model.to_dict(), sort_keys=True, default=str)
-    if key not in _last_model:
-        _last_model.clear()
-        torch.manual_seed(0)
-        _last_model[key] = MODELS.build(cfg.model)
-    return _last_model[key]
-
-
-def one_sample(loader_cfg):
-    return pseudo_collate([DATASETS.build(loader_cfg.dataset)[0]])
-
-
-def quick_or_slow(config: str):
-    if '-0.3b-' in config:
-        return config
-    return pytest.param(config, marks=pytest.mark.slow)
-
-
-@pytest.mark.parametrize('config', [quick_or_slow(c) for c in CONFIGS])
-def test_config_runs_on_real_images(config, config_testdata,
-                                    guide_checkpoints):
-    torch.set_num_threads(1)
-    np.random.seed(0)
-    torch.manual_seed(0)
-    cfg = load(config)
-    import_modules_from_strings(**cfg.custom_imports)
-    init_default_scope(cfg.get('default_scope', 'mmpose'))
-    point_at_testdata(cfg, config_testdata)
-    reduce(cfg)
-    if cfg.model.get('guide') is not None:  # random weights, no download
-        cfg.model.guide.checkpoint = str(
-            guide_checkpoints(cfg.model.guide.config))
-    model = build_model(cfg)
-    assert model.backbone.num_patches == NUM_PATCHES
-    joints = DATA[NAME.search(config)['dataset']]['joints']
-    selecting = '-full_' not in config
-    calls = []
-    handle = model.backbone.register_forward_pre_hook(
-        lambda _, args, kwargs: calls.append(kwargs.get('keep_indices')),
-        with_kwargs=True)
-    try:
-        if cfg.get('train_dataloader') is not None:
-            model.train()
-            data = model.data_preprocessor(
-                one_sample(cfg.train_dataloader), training=True)
-            with torch.no_grad():
-                losses = model(**data, mode='loss')
-            assert torch.isfinite(losses['loss_kpt'])
-        model.eval()
-        data = model.data_preprocessor(
-            one_sample(cfg.test_dataloader), training=False)
-        with torch.no_grad():
-            results = model(**data, mode='predict')
-    finally:
-        handle.remove()
-    # Train once (if it trains), then the image and its flip.
-    assert len(calls) == (2 if cfg.get('train_dataloader') is None else 3)
-    for keep in calls:
-        if selecting:
-            assert keep is not None and keep.shape[1] == 768
-        else:
-            assert keep is None
-    kpts = results[0].pred_instances.keypoints
-    assert kpts.shape == (1, joints, 2) and np.isfinite(kpts).all()

@@ -16,6 +16,7 @@ from mmpose_patchsel.analysis.config_flops import Counted, config_cost
 from mmpose_patchsel.analysis.results_tables import (configs_table,
                                                      flops_table)
 from mmpose_patchsel.models.pose_estimators import build_guide_model
+from sapiens_testing import reduce_config
 
 PROJECT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -26,7 +27,6 @@ GUIDE_OPTIONS = {
     'model.head.decoder.input_size': (96, 128),
     'model.head.decoder.heatmap_size': (24, 32),
 }
-
 
 
 class _TensorForward(nn.Module):
@@ -46,6 +46,7 @@ def direct_flops(model, h: int, w: int) -> int:
                             torch.zeros(1, 3, h, w))
     analyzer.unsupported_ops_warnings(False)
     return analyzer.total()
+
 
 def get_flops(*args) -> str:
     done = subprocess.run(
@@ -212,9 +213,7 @@ def test_sapiens_config_counted_on_its_bundled_data(dataset, ann_file,
         PROJECT, 'configs', 'sapiens',
         f'td-hm_patchsel-sapiens-0.3b-skeleton-k768_8xb64-210e_{dataset}-'
         '1024x768.py'))
-    cfg.model.backbone.arch = dict(embed_dims=32, num_layers=1, num_heads=2)
-    cfg.model.head.update(in_channels=32, deconv_out_channels=(16, 16),
-                          conv_out_channels=(16, 16))
+    reduce_config(cfg)
     counted = Counted(cfg)
     row = config_cost(cfg, counted, str(testdata_root))
     assert row['data'] == f'coco/{ann_file}'
