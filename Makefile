@@ -13,8 +13,10 @@ env:
 demo: env
 	@$(PY) demo/patchsel_demo.py --data-root $(DATA) --work-dir outputs/demo
 
-# On every core (pytest-xdist), one torch thread per worker process.
-PYTEST := OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -n auto
+# On every core (pytest-xdist), one torch thread per worker process; a
+# free worker takes the next test, long ones first (tests/conftest.py).
+PYTEST := OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) -m pytest -n auto \
+	--maxschedchunk 1
 
 test: env
 	@echo "[test] running the test suite"

@@ -18,6 +18,31 @@ TESTDATA = PROJECT_ROOT.parent / 'shared' / 'data' / 'mmpose_testdata'
 TEST_CONFIGS = PROJECT_ROOT / 'tests' / 'data' / 'configs'
 TINY_COCO_CFG = (
     TEST_CONFIGS / 'td-hm_patchsel-vit-tiny_coco-testdata-256x192.py')
+#: The session fixture of ``tests/test_tools``: the accuracy benchmark's
+#: CI run, the longest setup of the suite.
+CI_BENCHMARK = 'ci_benchmark'
+
+
+def pytest_collection_modifyitems(items: list) -> None:
+    """Run the long tests first.
+
+    ``make test`` hands each free pytest-xdist worker the next test
+    (``--maxschedchunk 1``), so long tests first spread over the workers
+    and the quick ones fill in at the end. The first test on the CI
+    benchmark comes first, as it builds the benchmark. The other tests on
+    the benchmark wait for it, so they come after the slow tests, when it
+    is ready.
+    """
+    users = [item for item in items if CI_BENCHMARK in item.fixturenames]
+
+    def rank(item) -> int:
+        if users and item is users[0]:
+            return 0
+        if item in users:
+            return 2
+        return 1 if item.get_closest_marker('slow') else 3
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope='session')

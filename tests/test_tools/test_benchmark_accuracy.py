@@ -190,21 +190,29 @@ def test_a_second_evaluation_reads_the_cache(ci_benchmark, tmp_path):
     assert other.AP >= 0 and len(list(cache.iterdir())) == 2
 
 
-def gpu_experiment(tmp_path) -> 'accuracy.Experiment':
-    """The gpu preset on two generated images (its configs need the
-    data's person count)."""
+@pytest.fixture(scope='module')
+def gpu_data(tmp_path_factory) -> str:
+    """A work dir with two generated images in the gpu preset's layout
+    (its configs need the data's person count), made once."""
+    work_dir = str(tmp_path_factory.mktemp('gpu_preset'))
     small = dict(accuracy.PRESETS['gpu'], **dict(accuracy.DRY_RUN,
                                                  num_train=2, num_val=1))
-    accuracy.make_data(accuracy.Experiment(str(tmp_path), small, 0))
-    return accuracy.Experiment(str(tmp_path), accuracy.PRESETS['gpu'], 0)
+    accuracy.make_data(accuracy.Experiment(work_dir, small, 0))
+    return work_dir
 
 
-def test_gpu_preset_configures_a_vit_s_for_float16(tmp_path):
+@pytest.fixture
+def gpu_experiment(gpu_data) -> 'accuracy.Experiment':
+    """The gpu preset on ``gpu_data``."""
+    return accuracy.Experiment(gpu_data, accuracy.PRESETS['gpu'], 0)
+
+
+def test_gpu_preset_configures_a_vit_s_for_float16(gpu_experiment):
     """The gpu preset's configs (it trains on a GPU only): its ViT-S with
     a matching head and layer decay, built and run once, its batch and
     workers, float16 autocast, the warm start's learning rate; the guide
     keeps its LiteHRNet."""
-    exp = gpu_experiment(tmp_path)
+    exp = gpu_experiment
     preset = accuracy.PRESETS['gpu']
     vit = preset['vit']
     for name in (accuracy.WARM_START, accuracy.METHODS[accuracy.FULL],
@@ -236,23 +244,23 @@ def test_gpu_preset_configures_a_vit_s_for_float16(tmp_path):
 
 
 @pytest.mark.slow
-def test_gpu_preset_cost_points_fit_a_vit_s(tmp_path):
+def test_gpu_preset_cost_points_fit_a_vit_s(gpu_experiment):
     """The cost points and the joint tokens' keep rate exist for the gpu
     preset's 12-layer ViT-S (FLOPs traced at many budgets)."""
-    exp = gpu_experiment(tmp_path)
+    exp = gpu_experiment
     flops = accuracy.selection_flops(exp)
     accuracy.set_budgets(exp, flops)
     assert exp.budgets['half'] < exp.budgets['paper'] < 192
     assert 0 < exp.keep_rate < 1
 
 
-def test_gpu_preset_feeds_the_device_without_host_work(tmp_path):
+def test_gpu_preset_feeds_the_device_without_host_work(gpu_experiment):
     """Every gpu-preset training pins its train batches, copies them
     without blocking, has its loader workers pass them by file name with
     the training's own seed, and skips mmpose's per-batch training
     accuracy (numpy on the host): its loss has no ``acc_pose``; the cpu
     preset keeps it."""
-    exp = gpu_experiment(tmp_path)
+    exp = gpu_experiment
     for name in (accuracy.GUIDE, accuracy.WARM_START,
                  accuracy.METHODS[accuracy.FULL]):
         cfg = exp.config(name, 2)
