@@ -67,6 +67,8 @@ COMMANDS = {
     'cost_resolution': 'python tools/cost_vs_resolution.py --threads 2 '
     '--out docs/results/cost_resolution.json '
     '--figure docs/cost_resolution.png',
+    'head_norm': 'python tools/head_norm_study.py '
+    '--results docs/results/head_norm.json',
 }
 
 
@@ -99,6 +101,12 @@ def _strength(results: dict) -> str:
     return accuracy_vs_strength.markdown(results)
 
 
+def _head_norm(results: dict) -> str:
+    # The benchmark's package loads mmpose: only when a block needs it.
+    from mmpose_patchsel.benchmarks.head_norm import markdown
+    return markdown(results)
+
+
 TABLES: Dict[str, Table] = {
     'accuracy_synthetic_cpu': _one('accuracy_synthetic_cpu', _accuracy),
     'accuracy_strength': _one('accuracy_strength', _strength),
@@ -117,6 +125,7 @@ TABLES: Dict[str, Table] = {
     'onnx_cpu': _one('onnx_cpu', tables.onnx_speed_table),
     'cost_resolution': _one('cost_resolution',
                             tables.cost_resolution_table),
+    'head_norm': _one('head_norm', _head_norm),
 }
 
 

@@ -13,13 +13,20 @@ One difference, on purpose: Sapiens' ``loss`` returns ``(losses, heatmaps)``
 for its own estimator; this one returns the losses, as every mmpose head
 does, so it runs in mmpose's estimators and in
 :class:`~mmpose_patchsel.models.PatchSelTopdownEstimator`.
+
+One option Sapiens lacks, ``masked_norm``: InstanceNorm statistics over the
+positions the backbone computed only (:mod:`.masked_norm`), for unselected
+positions that come back as zeros.
 """
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
+from torch import Tensor
+
+from .masked_norm import computed_positions, masked_instance_norm, resize_mask
 
 __all__ = ['SapiensHeatmapHead', 'to_instance_norm_silu']
 
@@ -46,12 +53,21 @@ class SapiensHeatmapHead(HeatmapHead):
     It takes mmpose's ``HeatmapHead`` arguments with the same defaults
     (Sapiens' pose configs set ``deconv_out_channels=(768, 768)``,
     ``deconv_kernel_sizes=(4, 4)``, ``conv_out_channels=(768, 768)`` and
-    ``conv_kernel_sizes=(1, 1)``), and one more.
+    ``conv_kernel_sizes=(1, 1)``), and two more.
 
     Args:
         use_silu (bool): InstanceNorm2d + SiLU after every deconv and conv
             layer (Sapiens' default, True); False is mmpose's BatchNorm2d +
             ReLU head.
+        masked_norm (bool): each InstanceNorm takes its mean and variance
+            over the positions the backbone computed only: those whose
+            feature vector on the head's input grid is not all zeros
+            (``PatchSelViT`` writes zeros where it dropped a token), that
+            mask upsampled to each layer's size by nearest neighbour. Every
+            position is still normalised, with those statistics. With every
+            position computed (no selection, merged tokens, a learned fill)
+            it is Sapiens' head. No parameters: checkpoints are the same.
+            Needs ``use_silu``. Defaults to False (Sapiens').
     """
 
     def __init__(self,
@@ -63,6 +79,7 @@ class SapiensHeatmapHead(HeatmapHead):
                  conv_kernel_sizes: OptIntSeq = None,
                  final_layer: dict = dict(kernel_size=1),
                  use_silu: bool = True,
+                 masked_norm: bool = False,
                  loss: ConfigType = dict(type='KeypointMSELoss',
                                          use_target_weight=True),
                  decoder: OptConfigType = None,
@@ -77,10 +94,32 @@ class SapiensHeatmapHead(HeatmapHead):
                          loss=loss,
                          decoder=decoder,
                          init_cfg=init_cfg)
+        if masked_norm and not use_silu:
+            raise ValueError('masked_norm=True masks InstanceNorm '
+                             'statistics: it needs use_silu=True (a '
+                             'BatchNorm head has no per-map statistics)')
         self.use_silu = use_silu
+        self.masked_norm = masked_norm
         if use_silu:
             to_instance_norm_silu(self.deconv_layers)
             to_instance_norm_silu(self.conv_layers)
+
+    def forward(self, feats: Tuple[Tensor]) -> Tensor:
+        """Heatmaps of the last feature map; with ``masked_norm`` each
+        InstanceNorm's statistics cover the computed positions only."""
+        if not self.masked_norm:
+            return super().forward(feats)
+        x = feats[-1]
+        computed = computed_positions(x)
+        for layers in (self.deconv_layers, self.conv_layers):
+            for layer in (layers if isinstance(layers, nn.Sequential) else
+                          (layers, )):
+                if isinstance(layer, nn.InstanceNorm2d):
+                    x = masked_instance_norm(
+                        x, resize_mask(computed, x.shape[-2:]), layer.eps)
+                else:
+                    x = layer(x)
+        return self.final_layer(x)
 
     @property
     def default_init_cfg(self) -> list:

@@ -1,14 +1,19 @@
 """SapiensHeatmapHead: Sapiens' InstanceNorm + SiLU heatmap head, its
-checkpoints and its place after the patch-selecting backbone."""
+checkpoints, its place after the patch-selecting backbone and its
+masked_norm option."""
+import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from conftest import TEST_CONFIGS
+from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import load_checkpoint
 from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
 from mmpose.testing import get_packed_inputs
 
+from mmpose_patchsel.deployment.exporter import export_pose_model
 from mmpose_patchsel.models import SapiensHeatmapHead
 from patchsel_testing import INPUT_SIZE, selecting_coco_dataset
 from sapiens_testing import (ReferenceHead, head_shapes, pose_shapes,
@@ -214,3 +219,99 @@ def test_mmpose_heatmap_head_misses_sapiens_batchnorms(tmp_path):
                        match=r'missing keys.*head\.deconv_layers\.1\.weight'):
         load_checkpoint(model, str(tmp_path / 'sapiens.pth'),
                         map_location='cpu', strict=True)
+
+
+# ------------------------------------- masked_norm: computed positions only
+def dropped_cells(feats: torch.Tensor, keep: float = 0.4, seed: int = 0):
+    """``feats`` with zeros where no token was computed, and the (B, 16, 12)
+    kept-cell mask (every sample keeps some)."""
+    g = torch.Generator().manual_seed(seed)
+    kept = torch.rand(feats.shape[0], *feats.shape[2:], generator=g) < keep
+    kept[:, 8, 6] = True
+    return feats * kept[:, None], kept
+
+
+def reference_masked_forward(model: SapiensHeatmapHead, x: torch.Tensor,
+                             kept: torch.Tensor) -> torch.Tensor:
+    """The head's layers, each InstanceNorm replaced by a float64 numpy
+    norm over the kept cells, the grid mask repeated 2x per deconv."""
+    mask = kept.numpy()
+    for layer in (*model.deconv_layers, *model.conv_layers):
+        if not isinstance(layer, nn.InstanceNorm2d):
+            x = layer(x)
+            continue
+        factor = x.shape[-1] // mask.shape[-1]
+        up = mask.repeat(factor, 1).repeat(factor, 2)
+        values = x.numpy().astype(np.float64)
+        out = np.empty_like(values)
+        for b in range(values.shape[0]):
+            sel = values[b][:, up[b]]  # (C, kept)
+            mean = sel.mean(1)[:, None, None]
+            var = sel.var(1)[:, None, None]
+            out[b] = (values[b] - mean) / np.sqrt(var + layer.eps)
+        x = torch.from_numpy(out).float()
+    return model.final_layer(x)
+
+
+def test_masked_norm_with_every_position_computed_is_sapiens_head():
+    plain, masked = head(), head(masked_norm=True)
+    masked.load_state_dict(plain.state_dict(), strict=True)  # same layout
+    assert masked.state_dict().keys() == plain.state_dict().keys()
+    feats = (torch.randn(2, 32, 16, 12), )
+    with torch.no_grad():
+        torch.testing.assert_close(masked(feats), plain(feats))
+
+
+def test_masked_norm_statistics_cover_the_computed_positions():
+    model = head(masked_norm=True)
+    x, kept = dropped_cells(torch.randn(2, 32, 16, 12))
+    with torch.no_grad():
+        out = model((x, ))
+        expected = reference_masked_forward(model, x, kept)
+        torch.testing.assert_close(out, expected, rtol=1e-4, atol=1e-4)
+        # Plain InstanceNorm counts the zeros: every position moves.
+        plain = head()((x, ))
+    assert (plain - out).abs().amax(dim=(0, 1)).min() > 0
+
+
+def test_masked_norm_needs_instance_norm():
+    with pytest.raises(ValueError, match='use_silu=True'):
+        head(use_silu=False, masked_norm=True)
+
+
+def test_masked_norm_in_the_estimator_with_selection(coco_root):
+    """Selected tokens come back as zeros: the masked head leaves them out
+    of its statistics (other heatmaps than the plain head's); on the full
+    grid it is the plain head."""
+    model = estimator()
+    dataset = selecting_coco_dataset(
+        coco_root, dict(type='PackPatchSelInputs'), mode='skeleton',
+        num_keep=48)
+    batch = pseudo_collate([dataset[i] for i in range(2)])
+    data = model.data_preprocessor(batch, training=False)
+    with torch.no_grad():
+        plain = model(**data, mode='tensor')
+        model.head.masked_norm = True
+        masked = model(**data, mode='tensor')
+        full = model(data['inputs'], mode='tensor')
+        model.head.masked_norm = False
+        torch.testing.assert_close(full, model(data['inputs'], mode='tensor'))
+    assert masked.shape == plain.shape == (2, 17, 64, 48)
+    assert not torch.allclose(masked, plain)
+
+
+def test_masked_norm_exports_to_onnx(coco_root, tmp_path):
+    pytest.importorskip('onnxruntime')
+    cfg = Config.fromfile(
+        TEST_CONFIGS /
+        'td-hm_patchsel-vit-tiny-skeleton_coco-testdata-256x192.py')
+    cfg.model.head.type = 'SapiensHeatmapHead'
+    cfg.model.head.masked_norm = True
+    result = export_pose_model(cfg,
+                               None,
+                               str(tmp_path / 'masked.onnx'),
+                               check_data=str(coco_root),
+                               max_persons=2,
+                               num_keep=48)
+    # ONNX Runtime reproduces the masked head (check_onnx raises if not).
+    assert result['check']['max_rel_diff'] <= 1e-3
