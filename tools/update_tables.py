@@ -64,7 +64,7 @@ COMMANDS = {
     'docs/results/accuracy_strength.json --figure docs/accuracy_strength.png',
     'onnx_cpu': 'python tools/deployment/benchmark_onnx.py '
     '--out docs/results/onnx_cpu.json',
-    'cost_resolution': 'python tools/cost_vs_resolution.py --threads 2 '
+    'cost_resolution': 'python tools/cost_vs_resolution.py --threads 1 '
     '--out docs/results/cost_resolution.json '
     '--figure docs/cost_resolution.png',
     'head_norm': 'python tools/head_norm_study.py '
