@@ -93,4 +93,3 @@ def guide_ckpt(tiny_coco_cfg: Path, tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp('guide_ckpt') / 'guide.pth'
     torch.save(dict(state_dict=model.state_dict(), meta={}), path)
     return path
-

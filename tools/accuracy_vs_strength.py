@@ -24,7 +24,6 @@ import sys
 import time
 from typing import Dict, List, Optional
 
-import torch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark_accuracy import (COST_TARGETS, FULL, PRESETS,  # noqa: E402
@@ -172,7 +171,6 @@ def main() -> None:
             plot(results, args.figure)
         return
     start = time.perf_counter()
-    torch.set_num_threads(os.cpu_count() or 1)
     preset = PRESETS[args.preset]
     exp = Experiment(args.work_dir or default_work_dir(args.preset), preset,
                      seed=0)

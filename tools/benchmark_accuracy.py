@@ -40,9 +40,7 @@ Example::
 """
 import argparse
 import json
-import os
 
-import torch
 
 # The benchmark's library; its names are re-exported here for the tools
 # and tests that import this module (tools/ on ``sys.path``).
@@ -124,7 +122,6 @@ def main() -> None:
         if getattr(args, key) is not None:
             preset[key] = getattr(args, key)
     check_device(args.preset, preset)
-    torch.set_num_threads(os.cpu_count() or 1)
     work_dir = args.work_dir or default_work_dir(
         args.preset + ('_dry_run' if args.dry_run else ''))
     run(Experiment(work_dir, preset, args.seed), args.preset, args.stop_after,

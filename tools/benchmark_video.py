@@ -362,7 +362,6 @@ def main():
 def run(args) -> Tuple[str, dict]:
     """The whole benchmark: the table and the results."""
     preset = PRESETS[args.preset]
-    torch.set_num_threads(os.cpu_count() or 1)
     total = time.perf_counter()
     accuracy_dir = args.accuracy_work_dir or \
         accuracy.default_work_dir(preset['accuracy'])

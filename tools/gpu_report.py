@@ -31,7 +31,6 @@ The GPU machine has no OpenMMLab packages and no network: see
 """
 import argparse
 import json
-import os
 import platform
 import sys
 import time
@@ -88,7 +87,7 @@ def main(argv=None) -> dict:
     preset = dict(DRY if args.dry_run else GPU)
     device = torch.device('cpu' if args.dry_run else 'cuda')
     if args.dry_run:
-        torch.set_num_threads(min(2, os.cpu_count() or 1))
+        torch.set_num_threads(min(2, torch.get_num_threads()))
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()

@@ -431,7 +431,6 @@ def quick_or_slow(config: str):
                          ids=config_id)
 def test_config_runs_on_real_images(config, config_testdata,
                                     guide_checkpoints):
-    torch.set_num_threads(2)
     np.random.seed(0)
     torch.manual_seed(0)
     cfg = load(config)

@@ -53,7 +53,6 @@ def mim(*args: str, cwd: Path) -> str:
     exe = Path(sys.executable).with_name('mim')
     env = dict(os.environ)
     env.pop('PYTHONPATH', None)  # the installed package must be enough
-    env['OMP_NUM_THREADS'] = '2'
     proc = subprocess.run([str(exe), *args],
                           cwd=cwd,
                           env=env,

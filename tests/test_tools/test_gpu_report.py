@@ -1,7 +1,6 @@
 """``tools/gpu_report.py --dry-run``: the GPU report's every stage, on the
 CPU with tiny sizes, writes a report with the rows a GPU run will fill."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +13,8 @@ TOOL = PROJECT_ROOT / 'tools' / 'gpu_report.py'
 
 
 def run_tool(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, OMP_NUM_THREADS='2')
     return subprocess.run([sys.executable, str(TOOL), *args],
-                          cwd=PROJECT_ROOT, env=env, capture_output=True,
+                          cwd=PROJECT_ROOT, capture_output=True,
                           text=True, timeout=600)
 
 

@@ -1,14 +1,19 @@
-"""tools/head_norm_study.py at --dry-run toy sizes: every head's rows are
-written, the masked head scored on its own, and the table renders."""
+"""tools/head_norm_study.py on the accuracy benchmark's CI run (its data,
+guide, warm start and full model reused, as the study reuses a benchmark
+run): every head's rows are written, the masked head scored on its own,
+and the table renders."""
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from mmpose_patchsel.benchmarks.head_norm import HEADS, markdown, selections_of
+from mmpose_patchsel.benchmarks.accuracy import PRESETS
+from mmpose_patchsel.benchmarks.head_norm import (HEADS, head_epochs,
+                                                  markdown, selections_of)
 
 PROJECT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(PROJECT, 'tools', 'head_norm_study.py')
@@ -25,11 +30,14 @@ def tool(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.slow
-def test_dry_run_writes_every_row_and_the_table(tmp_path):
-    out = tmp_path / 'head_norm.json'
+def test_every_row_and_the_table_on_the_ci_run(ci_benchmark, tmp_path):
+    accuracy_dir, accuracy_results = ci_benchmark
     work = tmp_path / 'work'
-    tool('--preset', 'cpu', '--dry-run', '--seeds', '0', '--threads', '1',
-         '--work-dir', str(work), '--results', str(out))
+    shutil.copytree(accuracy_dir, work)  # the shared run stays as it is
+    cached = set(os.listdir(work / 'evaluations'))
+    out = tmp_path / 'head_norm.json'
+    tool('--preset', 'ci', '--threads', '1', '--work-dir', str(work),
+         '--results', str(out))
     results = json.loads(out.read_text())
     rows = {(r['head'], r['selection']): r for r in results['rows']}
     assert set(rows) == {(h.key, 'full')
@@ -42,17 +50,19 @@ def test_dry_run_writes_every_row_and_the_table(tmp_path):
         assert r['AP_drop'] == pytest.approx(full['AP'] - r['AP'])
         assert 0 <= r['AP'] <= 1
     meta = results['meta']
-    assert meta['head_epochs'] == 2 and meta['budgets'] == dict(paper=133,
-                                                                half=83)
+    epochs = head_epochs(PRESETS['ci'])
+    assert meta['head_epochs'] == epochs
+    assert meta['budgets'] == accuracy_results['meta']['budgets']
     assert 'minus the row' in meta['ap_drop']
     trained = {h['key']: h['train_seconds'] for h in results['heads']}
     assert trained['batchnorm'] > 0 and trained['instancenorm'] > 0
     assert trained['instancenorm_masked'] is None  # test time only
-    # One evaluation per (config, checkpoint): the guide, 5 rows of each
-    # trained head, 2 of the masked head (its configs are its own).
-    assert len(os.listdir(work / 'evaluations')) == 1 + 3 * 5 + 2
-    for folder in ('full', 'head_batchnorm_2e', 'head_instancenorm_2e'):
-        assert (work / folder /
-                'epoch_{}.pth'.format(1 if folder == 'full' else 2)).is_file()
+    # One new evaluation per (config, checkpoint): the guide, 5 rows of
+    # each trained head, 2 of the masked head (its configs are its own).
+    new = set(os.listdir(work / 'evaluations')) - cached
+    assert len(new) == 1 + 3 * 5 + 2
+    for folder in ('head_batchnorm', 'head_instancenorm'):
+        assert (work / f'{folder}_{epochs}e' /
+                f'epoch_{epochs}.pth').is_file()
     printed = tool('--table', str(out)).stdout
     assert printed.strip() == markdown(results).strip()
