@@ -25,7 +25,7 @@ from mmengine.registry import init_default_scope
 from mmpose.registry import DATASETS
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from selection_stats import parse_setting  # noqa: E402
+from selection_stats import add_data_args, parse_settings  # noqa: E402
 
 from mmpose_patchsel.analysis.input_size import parse_wxh  # noqa: E402
 from mmpose_patchsel.analysis.results_json import (  # noqa: E402
@@ -50,18 +50,13 @@ DEFAULT_SIZES = [(192, 256), (768, 1024)]
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--data-root', required=True)
-    parser.add_argument('--ann-file', default='test_coco.json')
-    parser.add_argument('--img-prefix', default='')
-    parser.add_argument('--dataset-type', default='CocoDataset')
-    parser.add_argument('--guide-file', help='offline guide JSON')
+    add_data_args(parser)
     parser.add_argument('--input-sizes',
                         nargs='+',
                         default=DEFAULT_SIZES,
                         type=parse_wxh,
                         metavar='WxH',
                         help='model input sizes, w x h')
-    parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument('--settings',
                         nargs='+',
                         default=DEFAULT_SETTINGS,
@@ -69,12 +64,7 @@ def parse_args(argv=None):
                         'mode:key=value[:...] (keys n, K, r, limb)')
     parser.add_argument('--out', help='write the rows to this JSON')
     args = parser.parse_args(argv)
-    args.options = []
-    for text in args.settings:  # before any dataset is built
-        try:
-            args.options.append(parse_setting(text))
-        except argparse.ArgumentTypeError as error:
-            parser.error(f'--settings: {error}')
+    args.options = parse_settings(parser, args.settings)
     return args
 
 

@@ -74,27 +74,37 @@ def parse_setting(text: str) -> dict:
     return cfg
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+def add_data_args(parser: argparse.ArgumentParser) -> None:
+    """The persons selected on: a dataset, its guide and the score floor."""
     parser.add_argument('--data-root', required=True)
     parser.add_argument('--ann-file', default='test_coco.json')
     parser.add_argument('--img-prefix', default='')
     parser.add_argument('--dataset-type', default='CocoDataset')
     parser.add_argument('--guide-file', help='offline guide JSON')
+    parser.add_argument('--score-thr', type=float, default=0.3)
+
+
+def parse_settings(parser: argparse.ArgumentParser, texts: list) -> list:
+    """``parse_setting`` of each ``--settings`` item, before any dataset is
+    built; a bad one ends the command with its error."""
+    try:
+        return [parse_setting(text) for text in texts]
+    except argparse.ArgumentTypeError as error:
+        parser.error(f'--settings: {error}')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    add_data_args(parser)
     parser.add_argument('--input-size', type=int, nargs=2, default=[192, 256],
                         metavar=('W', 'H'))
-    parser.add_argument('--score-thr', type=float, default=0.3)
     parser.add_argument(
         '--settings', nargs='+', default=DEFAULT_SETTINGS,
         help='mode:num_neighbours[:num_keep] or mode:key=value[:...] '
         'items (keys n, K, r, limb; e.g. skeleton:limb=1/32:K=96)')
     parser.add_argument('--out', help='write the rows to this JSON')
     args = parser.parse_args()
-    for text in args.settings:  # before any dataset is built
-        try:
-            parse_setting(text)
-        except argparse.ArgumentTypeError as error:
-            parser.error(f'--settings: {error}')
+    parse_settings(parser, args.settings)
     return args
 
 
