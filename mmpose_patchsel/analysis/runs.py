@@ -81,11 +81,36 @@ def mmpose_train_script() -> Path:
     return path
 
 
-def train_in_process(cfg: Config, work_dir: str) -> None:
-    """Train with mmengine's ``Runner`` in this process."""
+def train_in_process(cfg: Config, work_dir: str,
+                     log: Optional[str] = None) -> None:
+    """Train with mmengine's ``Runner`` in this process, resuming a run
+    stopped past a checkpoint as :func:`train_command` does; what it prints
+    goes to ``log`` when given (as a child's output would).
+
+    The run is named after its work dir and the second it started, and so
+    are its logger and visualizer: mmengine keeps one of each per name in
+    a process, so a second run would write its log and scalars where the
+    first one did under a shared name (mmpose's configs name their
+    visualizer ``'visualizer'``; mmengine's default run name is the config
+    file's and the second's)."""
     cfg = cfg.copy()
     cfg.work_dir = work_dir
-    Runner.from_cfg(cfg).train()
+    cfg.experiment_name = osp.basename(osp.normpath(work_dir))
+    if cfg.get('visualizer') is not None:  # unnamed: the run's name
+        cfg.visualizer = {k: v for k, v in cfg.visualizer.items()
+                          if k != 'name'}
+    cfg.resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
+    if log is None:
+        Runner.from_cfg(cfg).train()
+        return
+    with output_to(log):
+        runner = Runner.from_cfg(cfg)
+        try:
+            runner.train()
+        finally:  # its console handler writes to the log, closed next
+            for handler in list(runner.logger.handlers):
+                runner.logger.removeHandler(handler)
+                handler.close()
 
 
 def train_command(cfg: Config, work_dir: str, mim: bool = True) -> List[str]:

@@ -89,3 +89,27 @@ def test_jobs_run_side_by_side_and_a_failure_names_its_stage(capsys):
     with pytest.raises(ValueError, match='no checkpoint'):
         run_jobs({'ok': lambda: 0, 'bad': fail}, 1, stage)
     assert '[t] FAILED at bad' in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_in_process_runs_keep_their_own_logs_and_resume(tmp_path):
+    """Two trainings of one config in one process each log and record
+    scalars in their own work dir (mmengine keeps one logger and one
+    visualizer per name in a process); a longer run of the first resumes
+    from its checkpoint."""
+    from mmpose_patchsel.benchmarks import accuracy
+    from mmpose_patchsel.benchmarks.accuracy.training_log import \
+        training_log
+    exp = accuracy.Experiment(str(tmp_path), dict(accuracy.PRESETS['ci'],
+                                                  num_train=2, num_val=1),
+                              0)
+    accuracy.make_data(exp)
+    one_epoch = exp.config(accuracy.WARM_START, 1)
+    exp.train({'a': (one_epoch, 'a'), 'b': (one_epoch, 'b')})
+    for run in 'ab':
+        assert training_log(str(tmp_path / run))['iters'] == [1]
+        log = (tmp_path / run / 'train.log').read_text()
+        assert f'Checkpoints will be saved to {tmp_path / run}' in log
+    exp.train({'a': (exp.config(accuracy.WARM_START, 2), 'a')})
+    assert 'resumed epoch: 1' in (tmp_path / 'a' / 'train.log').read_text()
+    assert training_log(str(tmp_path / 'a'))['iters'] == [1, 2]

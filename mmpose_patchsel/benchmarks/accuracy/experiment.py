@@ -1,16 +1,17 @@
 """One run of the accuracy benchmark: its preset, folders and configs, and
 the trainings it launches; the checks of a preset against this machine."""
 import json
+import os
 import os.path as osp
 from functools import partial
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import torch
 from mmengine.config import Config
 
 from mmpose_patchsel.analysis import (StageTimer, last_checkpoint, run_jobs,
                                       run_training, train_command,
-                                      train_unless_cached)
+                                      train_in_process, train_unless_cached)
 
 from .plan import CONFIGS, PROJECT
 
@@ -148,17 +149,35 @@ class Experiment:
         a time: the last checkpoints by name. ``mim train`` (mmpose's
         ``tools/train.py`` for a preset with ``mim=False``) in a child
         process; its command, and so its config file, is made here, in
-        this thread."""
+        this thread. A preset with ``in_process=True`` trains one at a
+        time with mmengine's ``Runner`` in this process instead (no
+        process to start)."""
+        in_process = self.preset.get('in_process', False)
+        if in_process and self.preset.get('parallel', 1) > 1:
+            raise ValueError('a preset with in_process=True trains one at '
+                             'a time: parallel must be 1')
         jobs = {}
         for name, (cfg, folder) in trainings.items():
             work_dir = self.path(folder)
             launch = None  # cached: not called
             if not osp.isfile(last_checkpoint(cfg, work_dir)):
-                launch = partial(run_command, train_command(
-                    cfg, work_dir, self.preset.get('mim', True)))
+                launch = self._launcher(cfg, work_dir, in_process)
             jobs[name] = partial(train_unless_cached, cfg, work_dir, launch,
                                  self.note)
         return run_jobs(jobs, self.preset.get('parallel', 1), self.stage)
+
+    def _launcher(self, cfg: Config, work_dir: str,
+                  in_process: bool) -> Callable[[Config, str], None]:
+        """What trains ``cfg`` into ``work_dir``, its config file written
+        there (a command reads it; in process it is kept as a record) and
+        its output to ``train.log``."""
+        if not in_process:
+            return partial(run_command, train_command(
+                cfg, work_dir, self.preset.get('mim', True)))
+        os.makedirs(work_dir, exist_ok=True)
+        cfg.dump(osp.join(work_dir, 'config.py'))
+        return partial(train_in_process,
+                       log=osp.join(work_dir, 'train.log'))
 
     def seeds_of(self, all_seeds: bool) -> Tuple[int, ...]:
         return self.seeds if all_seeds else self.seeds[:1]

@@ -64,12 +64,13 @@ PRESETS = {
     # fast; the test checks every stage runs, is scored, and that training
     # lifts the AP off the random-weights floor. Its numbers say nothing
     # about accuracy. The guide only has to exist (10 epochs); trainings
-    # by mmpose's tools/train.py (the gpu preset's path; the test of a
-    # stopped training covers ``mim``) and data in the main process: on 2
-    # cores much of the suite's time goes to starting processes. Timed
-    # without a warm-up round (``warmup``: rounds before the timed ones).
+    # with mmengine's Runner in the benchmark's own process and data in
+    # the main process: on 2 cores much of the suite's time went to
+    # starting processes (the test of a stopped training covers the
+    # commands, ``mim`` and mmpose's tools/train.py). Timed without a
+    # warm-up round (``warmup``: rounds before the timed ones).
     'ci': dict(num_train=6, num_val=2, clutter=0.3, guide_epochs=10,
-               warm_epochs=100, ft_epochs=4, num_workers=0, mim=False,
+               warm_epochs=100, ft_epochs=4, num_workers=0, in_process=True,
                sweep_k=(48, ), sweep_rate=(0.8, ),
                time_batches=1, warmup=0, repeats=1, eval_split='train'),
 }

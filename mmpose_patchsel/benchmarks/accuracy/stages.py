@@ -11,6 +11,7 @@ from mmengine.config import Config
 from mmpose.apis import init_model
 
 from mmpose_patchsel.analysis import SelectionFlops, pruned_flops, run_logged
+from mmpose_patchsel.synthetic import generate_split
 
 from .experiment import Experiment
 from .plan import (COST_TARGETS, FULL, GUIDE, JOINT_TOKEN_COST, JOINT_TOKENS,
@@ -33,13 +34,12 @@ def make_data(exp: Experiment) -> None:
                 exp.note(f'reusing {exp.data_root}')
                 return
     os.makedirs(exp.data_root, exist_ok=True)
-    run_logged([
-        sys.executable, 'tools/make_synthetic_pose.py', '--out-dir',
-        exp.data_root, '--num-train', str(p['num_train']), '--num-val',
-        str(p['num_val']), '--seed', str(exp.seed), '--clutter',
-        str(p['clutter']), '--shards', str(shards), '--workers',
-        str(os.cpu_count() or 1)
-    ], osp.join(exp.data_root, 'make_synthetic_pose.log'), PROJECT)
+    for split, num in (('train', p['num_train']), ('val', p['num_val'])):
+        # tools/make_synthetic_pose.py's defaults but the preset's
+        path = generate_split(exp.data_root, split, num, exp.seed,
+                              clutter=p['clutter'], shards=min(shards, num),
+                              workers=os.cpu_count() or 1)
+        exp.note(f'{split}: {path}')
     with open(stamp_file, 'w') as f:
         json.dump(stamp, f)
 
