@@ -183,6 +183,8 @@ def main():
     preset = dict(bench.PRESETS[args.preset],
                   **(bench.DRY_RUN if args.dry_run else {}))
     preset.update(num_train=args.num_train, num_val=2)
+    if args.dry_run:  # toy sizes, the model's too: the configs' own ViT
+        preset.pop('vit', None)
     device = preset.get('device', 'cpu')
     exp = bench.Experiment(args.work_dir, preset, 0)
     bench.make_data(exp)
