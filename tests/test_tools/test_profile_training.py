@@ -17,7 +17,7 @@ def test_dry_run_reports_each_measurement(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(TOOL), '--dry-run', '--work-dir',
          str(tmp_path / 'work'), '--num-train', '24', '--batch-size', '2',
-         '4', '--workers', '0', '1', '--steps', '1', '--iters', '4',
+         '4', '--workers', '0', '1', '--steps', '1', '--iters', '2',
          '--out', str(report)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
@@ -43,5 +43,8 @@ def test_dry_run_reports_each_measurement(tmp_path):
             ('2', 'True'), ('2', 'False'), ('4', 'True'), ('4', 'False')]
         assert all(float(ms) > 0 for _, _, ms in steps)
     # The loop is profiled once, the warm start's, down to its train step.
-    assert text.count('mmengine loop, 4 iterations') == 1
-    assert 'train_step' in sections[0] and 'train_step' not in sections[1]
+    assert text.count('mmengine loop, 2 iterations') == 1
+    share = re.search(r'train_step: ([\d.]+)s of the loop \((\d+)%\)',
+                      sections[0])
+    assert share and float(share[1]) > 0 and 0 < int(share[2]) <= 100
+    assert 'train_step' not in sections[1]
