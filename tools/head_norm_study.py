@@ -35,7 +35,7 @@ from mmpose_patchsel.benchmarks.accuracy import (DRY_RUN, PRESETS, Experiment,
 from mmpose_patchsel.benchmarks.head_norm import head_epochs, markdown, run
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--preset', choices=sorted(PRESETS), default='cpu')
     parser.add_argument('--work-dir',
@@ -64,11 +64,11 @@ def parse_args() -> argparse.Namespace:
                         metavar='RESULTS_JSON',
                         help='only print the markdown table of a results '
                         'file')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv=None) -> None:
+    args = parse_args(argv)
     if args.table:
         with open(args.table) as f:
             print(markdown(json.load(f)))
