@@ -8,8 +8,8 @@ being the ones measured.
 import importlib.util
 import json
 import re
-import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -107,13 +107,15 @@ def test_bad_arguments_are_named(demo, tmp_path, monkeypatch):
         main_with('--epochs', '0')
 
 
-def _run_demo(testdata_root, work_dir, *extra):
-    proc = subprocess.run(
-        [sys.executable, str(DEMO), '--data-root', str(testdata_root),
-         '--work-dir', str(work_dir), '--epochs', '2', *extra],
-        cwd=PROJECT, capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0, proc.stderr[-3000:] + proc.stdout[-3000:]
-    return proc.stdout.splitlines()
+def _run_demo(demo, monkeypatch, capsys, testdata_root, work_dir, *extra):
+    """The demo's command line, run in this process: its console lines."""
+    monkeypatch.setattr(sys, 'argv', [
+        str(DEMO), '--data-root', str(testdata_root), '--work-dir',
+        str(work_dir), '--epochs', '2', *extra
+    ])
+    capsys.readouterr()
+    demo.main()
+    return capsys.readouterr().out.splitlines()
 
 
 def _note(lines, pattern):
@@ -124,10 +126,13 @@ def _note(lines, pattern):
 
 
 @pytest.mark.slow
-def test_demo_end_to_end_then_cached(testdata_root, tmp_path):
+def test_demo_end_to_end_then_cached(demo, monkeypatch, capsys,
+                                     testdata_root, tmp_path):
     """Two-epoch models (the numbers are meaningless, the plumbing is
     not): every step, the JSON, the pictures, then a cached rerun."""
-    lines = _run_demo(testdata_root, tmp_path, '--repeats', '2')
+    run = partial(_run_demo, demo, monkeypatch, capsys, testdata_root,
+                  tmp_path)
+    lines = run('--repeats', '2')
     # The console keeps to the demo's steps and notes; the rest is logged.
     assert all(line.startswith(('[demo] ', ' ' * 7)) for line in lines)
     for n in range(1, 8):
@@ -184,7 +189,7 @@ def test_demo_end_to_end_then_cached(testdata_root, tmp_path):
     assert (vis / 'kept_patches.jpg').is_file()
 
     # The second run trains nothing.
-    again = _run_demo(testdata_root, tmp_path, '--repeats', '1')
+    again = run('--repeats', '1')
     assert len([line for line in again if 'reusing' in line]) == 2
     rerun = json.loads((tmp_path / 'demo.json').read_text())
     assert rerun['timing']['calls'] == {row: 2 for row in timing['rows']}
