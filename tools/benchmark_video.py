@@ -60,6 +60,7 @@ from mmpose_patchsel.apis import PatchSelPoseTracker, bbox_iou
 from mmpose_patchsel.models.pose_estimators.patchsel_topdown import \
     masks_to_keep_indices
 from mmpose_patchsel.synthetic import DESCRIPTION, generate_sequence_clips
+from mmpose_patchsel.utils.config import find_test_transform
 from mmpose_patchsel.video import (load_box_file, load_clip,
                                    make_pan_zoom_clips)
 
@@ -154,13 +155,12 @@ def trained_models(work_dir: str, preset: str,
 
 def selection_options(cfg: Config) -> dict:
     """The SelectPatches options of a config's test pipeline."""
-    for transform in cfg.test_dataloader.dataset.pipeline:
-        if transform.type == 'SelectPatches':
-            return {k: v for k, v in transform.items()
-                    if k in ('mode', 'num_neighbours', 'num_keep',
-                             'score_thr', 'skeleton_links',
-                             'neighbour_radius', 'limb_radius')}
-    raise KeyError('no SelectPatches in the test pipeline')
+    transform = find_test_transform(cfg, 'SelectPatches')
+    if transform is None:
+        raise KeyError('no SelectPatches in the test pipeline')
+    return {k: v for k, v in transform.items()
+            if k in ('mode', 'num_neighbours', 'num_keep', 'score_thr',
+                     'skeleton_links', 'neighbour_radius', 'limb_radius')}
 
 
 def with_online_guide(cfg: Config, guide_cfg: str, guide_ckpt: str,

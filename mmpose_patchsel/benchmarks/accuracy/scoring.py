@@ -15,6 +15,7 @@ from mmpose.apis import init_model
 from mmpose_patchsel.analysis import (SelectionFlops, evaluate_checkpoint,
                                       evaluation_key, kept_tokens,
                                       pruned_flops, selection_recall_counts)
+from mmpose_patchsel.utils.config import find_test_transform
 
 
 @dataclass
@@ -203,11 +204,11 @@ def setting_of(trained: Trained, result: Evaluation) -> str:
     if hasattr(backbone, 'keep_rate'):
         blocks = '/'.join(map(str, backbone.prune_after))
         return f'keep {backbone.current_keep_rate:g} after block {blocks}'
-    for transform in trained.cfg.test_dataloader.dataset.pipeline:
-        if transform.type == 'SelectPatches':
-            mode = ('skeleton' if transform.get('mode') == 'skeleton' else
-                    f'n={transform.get("num_neighbours")}')
-            if transform.get('num_keep'):
-                return f'{mode}, K={transform.num_keep}'
-            return mode
-    return 'all patches'
+    transform = find_test_transform(trained.cfg, 'SelectPatches')
+    if transform is None:
+        return 'all patches'
+    mode = ('skeleton' if transform.get('mode') == 'skeleton' else
+            f'n={transform.get("num_neighbours")}')
+    if transform.get('num_keep'):
+        return f'{mode}, K={transform.num_keep}'
+    return mode
