@@ -1,12 +1,23 @@
 """Helpers shared by the tests (importable: ``pythonpath = tests``)."""
 import ast
+import importlib.util
 import json
 from pathlib import Path
-from typing import Iterable
+from types import ModuleType
+from typing import Iterable, Union
 
 from mmpose.datasets import CocoDataset
 
 INPUT_SIZE = (192, 256)
+
+
+def load_script(path: Union[str, Path]) -> ModuleType:
+    """A script (a tool, the demo) as a module of this process, to call its
+    ``main`` without starting Python."""
+    spec = importlib.util.spec_from_file_location(Path(path).stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def imported_roots(path: Path) -> set:

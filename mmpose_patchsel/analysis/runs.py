@@ -113,6 +113,16 @@ def train_in_process(cfg: Config, work_dir: str,
                 handler.close()
 
 
+def dump_config(cfg: Config, work_dir: str) -> str:
+    """Write ``cfg`` as ``work_dir/config.py`` (the folder made if needed):
+    the file a command trains from, or the record of a run in process.
+    mmengine's ``Config`` is not thread-safe: dump in one thread."""
+    os.makedirs(work_dir, exist_ok=True)
+    path = osp.join(work_dir, 'config.py')
+    cfg.dump(path)
+    return path
+
+
 def train_command(cfg: Config, work_dir: str, mim: bool = True) -> List[str]:
     """The command that trains ``cfg`` into ``work_dir``: ``mim train
     mmpose``, or mmpose's own ``tools/train.py`` for ``mim=False`` (a
@@ -120,9 +130,7 @@ def train_command(cfg: Config, work_dir: str, mim: bool = True) -> List[str]:
     stopped past a checkpoint. Dumps the config as ``work_dir/config.py``
     (mmengine's ``Config`` is not thread-safe: build commands in one
     thread, run them in any)."""
-    os.makedirs(work_dir, exist_ok=True)
-    cfg_file = osp.join(work_dir, 'config.py')
-    cfg.dump(cfg_file)
+    cfg_file = dump_config(cfg, work_dir)
     if mim:
         cmd = [osp.join(osp.dirname(sys.executable), 'mim'), 'train',
                'mmpose']

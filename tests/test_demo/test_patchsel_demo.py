@@ -5,7 +5,6 @@ what is checked is how it is measured: every row timed the same number of
 times, on the same crops, taking turns, and the printed and written numbers
 being the ones measured.
 """
-import importlib.util
 import json
 import re
 import sys
@@ -19,6 +18,7 @@ from mmpose.registry import MODELS
 from mmpose.structures import PoseDataSample
 
 from mmpose_patchsel.analysis.complexity import SelectionFlops, guide_flops
+from patchsel_testing import load_script
 
 PROJECT = Path(__file__).resolve().parents[2]
 DEMO = PROJECT / 'demo' / 'patchsel_demo.py'
@@ -26,10 +26,7 @@ DEMO = PROJECT / 'demo' / 'patchsel_demo.py'
 
 @pytest.fixture(scope='module')
 def demo():
-    spec = importlib.util.spec_from_file_location('patchsel_demo', DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DEMO)
 
 
 def test_rows_take_turns_on_the_same_inputs_and_fresh_samples(demo):

@@ -1,11 +1,11 @@
 """tools/deployment/benchmark_onnx.py on the tiny model: every row is timed
 in one run, its speed-ups are ratios of that run, and the JSON renders."""
-import importlib.util
 import json
 import os.path as osp
 
 import pytest
 from conftest import TEST_CONFIGS
+from patchsel_testing import load_script
 
 from mmpose_patchsel.analysis.results_tables import onnx_speed_table
 
@@ -16,17 +16,10 @@ TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))),
                 'tools', 'deployment', 'benchmark_onnx.py')
 
 
-def _tool():
-    spec = importlib.util.spec_from_file_location('benchmark_onnx', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_dry_run_writes_consistent_rows(tmp_path, coco_root):
     out = tmp_path / 'onnx.json'
-    _tool().main([
+    load_script(TOOL).main([
         '--config',
         str(TEST_CONFIGS /
             'td-hm_patchsel-vit-tiny-skeleton_coco-testdata-256x192.py'),

@@ -2,7 +2,6 @@
 guide, warm start and full model reused, as the study reuses a benchmark
 run): every head's rows are written, the masked head scored on its own,
 and the table renders."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -12,17 +11,10 @@ import pytest
 
 from mmpose_patchsel.benchmarks.head_norm import (HEADS, markdown,
                                                   selections_of)
+from patchsel_testing import load_script
 
 PROJECT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(PROJECT, 'tools', 'head_norm_study.py')
-
-
-def tool():
-    """The tool's module, run in this process (no Python to start)."""
-    spec = importlib.util.spec_from_file_location('head_norm_study', TOOL)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
@@ -34,9 +26,10 @@ def test_every_row_and_the_table_on_the_ci_run(ci_benchmark, tmp_path,
     cached = set(os.listdir(work / 'evaluations'))
     out = tmp_path / 'head_norm.json'
     epochs = 2  # the code path is under test, not what the heads learn
-    tool().main(['--preset', 'ci', '--threads', '1', '--head-epochs',
-                 str(epochs), '--work-dir', str(work), '--results',
-                 str(out)])
+    load_script(TOOL).main([
+        '--preset', 'ci', '--threads', '1', '--head-epochs', str(epochs),
+        '--work-dir', str(work), '--results', str(out)
+    ])
     results = json.loads(out.read_text())
     rows = {(r['head'], r['selection']): r for r in results['rows']}
     assert set(rows) == {(h.key, 'full')
@@ -63,5 +56,5 @@ def test_every_row_and_the_table_on_the_ci_run(ci_benchmark, tmp_path,
         assert (work / f'{folder}_{epochs}e' /
                 f'epoch_{epochs}.pth').is_file()
     capsys.readouterr()
-    tool().main(['--table', str(out)])
+    load_script(TOOL).main(['--table', str(out)])
     assert capsys.readouterr().out.strip() == markdown(results).strip()

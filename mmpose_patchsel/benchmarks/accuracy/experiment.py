@@ -1,7 +1,6 @@
 """One run of the accuracy benchmark: its preset, folders and configs, and
 the trainings it launches; the checks of a preset against this machine."""
 import json
-import os
 import os.path as osp
 from functools import partial
 from typing import Callable, Dict, List, Optional, Tuple
@@ -9,9 +8,10 @@ from typing import Callable, Dict, List, Optional, Tuple
 import torch
 from mmengine.config import Config
 
-from mmpose_patchsel.analysis import (StageTimer, last_checkpoint, run_jobs,
-                                      run_training, train_command,
-                                      train_in_process, train_unless_cached)
+from mmpose_patchsel.analysis import (StageTimer, dump_config,
+                                      last_checkpoint, run_jobs, run_training,
+                                      train_command, train_in_process,
+                                      train_unless_cached)
 
 from .plan import CONFIGS, PROJECT
 
@@ -174,8 +174,7 @@ class Experiment:
         if not in_process:
             return partial(run_command, train_command(
                 cfg, work_dir, self.preset.get('mim', True)))
-        os.makedirs(work_dir, exist_ok=True)
-        cfg.dump(osp.join(work_dir, 'config.py'))
+        dump_config(cfg, work_dir)
         return partial(train_in_process,
                        log=osp.join(work_dir, 'train.log'))
 
