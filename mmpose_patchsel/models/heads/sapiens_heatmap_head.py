@@ -14,11 +14,13 @@ for its own estimator; this one returns the losses, as every mmpose head
 does, so it runs in mmpose's estimators and in
 :class:`~mmpose_patchsel.models.PatchSelTopdownEstimator`.
 
-One option Sapiens lacks, ``masked_norm``: InstanceNorm statistics over the
-positions the backbone computed only (:mod:`.masked_norm`), for unselected
-positions that come back as zeros.
+Two options Sapiens lacks, for unselected positions that come back as
+zeros: ``masked_norm``, InstanceNorm statistics over the positions the
+backbone computed only (:mod:`.masked_norm`), and ``tile_cells``, the head
+run in eval mode only on the tiles of the grid that hold computed positions
+(:mod:`.tiled_head`), so that its memory follows the kept tokens too.
 """
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch.nn as nn
 from mmpose.models.heads import HeatmapHead
@@ -27,6 +29,7 @@ from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor
 
 from .masked_norm import computed_positions, masked_instance_norm, resize_mask
+from .tiled_head import tiled_forward
 
 __all__ = ['SapiensHeatmapHead', 'to_instance_norm_silu']
 
@@ -68,6 +71,16 @@ class SapiensHeatmapHead(HeatmapHead):
             position computed (no selection, merged tokens, a learned fill)
             it is Sapiens' head. No parameters: checkpoints are the same.
             Needs ``use_silu``. Defaults to False (Sapiens').
+        tile_cells (int, optional): in eval mode, run the head only on the
+            tiles of ``tile_cells`` x ``tile_cells`` grid cells whose
+            receptive field holds a computed position; the others equal a
+            crop of zeros (:func:`~.tiled_head.tiled_forward`). The output
+            is the dense head's up to float rounding, with the BatchNorm
+            head (``use_silu=False``, which loads mmpose's ``HeatmapHead``
+            checkpoints) and with either InstanceNorm statistics; its
+            activation memory follows the kept tokens instead of the grid.
+            Training runs the dense head. Data-dependent shapes: leave it
+            None for ONNX export. Defaults to None (dense).
     """
 
     def __init__(self,
@@ -80,6 +93,7 @@ class SapiensHeatmapHead(HeatmapHead):
                  final_layer: dict = dict(kernel_size=1),
                  use_silu: bool = True,
                  masked_norm: bool = False,
+                 tile_cells: Optional[int] = None,
                  loss: ConfigType = dict(type='KeypointMSELoss',
                                          use_target_weight=True),
                  decoder: OptConfigType = None,
@@ -98,28 +112,45 @@ class SapiensHeatmapHead(HeatmapHead):
             raise ValueError('masked_norm=True masks InstanceNorm '
                              'statistics: it needs use_silu=True (a '
                              'BatchNorm head has no per-map statistics)')
+        if tile_cells is not None and (not isinstance(tile_cells, int)
+                                       or tile_cells < 1):
+            raise ValueError('tile_cells must be a positive int or None, '
+                             f'got {tile_cells!r}')
         self.use_silu = use_silu
         self.masked_norm = masked_norm
+        self.tile_cells = tile_cells
         if use_silu:
             to_instance_norm_silu(self.deconv_layers)
             to_instance_norm_silu(self.conv_layers)
 
     def forward(self, feats: Tuple[Tensor]) -> Tensor:
         """Heatmaps of the last feature map; with ``masked_norm`` each
-        InstanceNorm's statistics cover the computed positions only."""
+        InstanceNorm's statistics cover the computed positions only; with
+        ``tile_cells`` in eval mode only the tiles near them run."""
+        x = feats[-1]
+        if self.tile_cells is not None and not self.training:
+            return tiled_forward(
+                self.layers(), x, self.tile_cells,
+                'computed' if self.masked_norm else 'all')
         if not self.masked_norm:
             return super().forward(feats)
-        x = feats[-1]
         computed = computed_positions(x)
-        for layers in (self.deconv_layers, self.conv_layers):
-            for layer in (layers if isinstance(layers, nn.Sequential) else
-                          (layers, )):
-                if isinstance(layer, nn.InstanceNorm2d):
-                    x = masked_instance_norm(
-                        x, resize_mask(computed, x.shape[-2:]), layer.eps)
-                else:
-                    x = layer(x)
-        return self.final_layer(x)
+        for layer in self.layers():
+            if isinstance(layer, nn.InstanceNorm2d):
+                x = masked_instance_norm(x, resize_mask(computed, x.shape[-2:]),
+                                         layer.eps)
+            else:
+                x = layer(x)
+        return x
+
+    def layers(self) -> List[nn.Module]:
+        """The head's modules in the order they run, final layer last."""
+        return [
+            layer for stage in (self.deconv_layers, self.conv_layers,
+                                self.final_layer)
+            for layer in (stage if isinstance(stage, nn.Sequential) else
+                          (stage, ))
+        ]
 
     @property
     def default_init_cfg(self) -> list:
