@@ -137,8 +137,8 @@ class SapiensHeatmapHead(HeatmapHead):
         computed = computed_positions(x)
         for layer in self.layers():
             if isinstance(layer, nn.InstanceNorm2d):
-                x = masked_instance_norm(x, resize_mask(computed, x.shape[-2:]),
-                                         layer.eps)
+                mask = resize_mask(computed, x.shape[-2:])
+                x = masked_instance_norm(x, mask, layer.eps)
             else:
                 x = layer(x)
         return x
