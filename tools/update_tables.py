@@ -69,6 +69,8 @@ COMMANDS = {
     '--figure docs/cost_resolution.png',
     'head_norm': 'python tools/head_norm_study.py '
     '--results docs/results/head_norm.json',
+    'head_memory': 'python tools/head_memory.py '
+    '--out docs/results/head_memory.json',
 }
 
 
@@ -101,6 +103,12 @@ def _strength(results: dict) -> str:
     return accuracy_vs_strength.markdown(results)
 
 
+def _head_memory(results: dict) -> str:
+    # As _head_norm: the benchmark's package loads mmpose.
+    from mmpose_patchsel.benchmarks.head_memory import markdown
+    return markdown(results)
+
+
 def _head_norm(results: dict) -> str:
     # The benchmark's package loads mmpose: only when a block needs it.
     from mmpose_patchsel.benchmarks.head_norm import markdown
@@ -126,6 +134,7 @@ TABLES: Dict[str, Table] = {
     'cost_resolution': _one('cost_resolution',
                             tables.cost_resolution_table),
     'head_norm': _one('head_norm', _head_norm),
+    'head_memory': _one('head_memory', _head_memory),
 }
 
 

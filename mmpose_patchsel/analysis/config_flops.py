@@ -8,6 +8,7 @@ selections on a dataset), and every config of a folder at its own setting
 matmuls (see :mod:`.complexity`); one FLOP is one multiply-add.
 """
 import copy
+import gc
 import glob
 import json
 import os
@@ -222,22 +223,31 @@ def config_cost(cfg: Config, counted: Counted, testdata: str) -> dict:
 
 
 def all_configs(root: str, testdata: str, command: str) -> dict:
-    """:func:`config_cost` of every config under ``root``."""
-    models: Dict[str, Counted] = {}
-    entries = []
+    """:func:`config_cost` of every config under ``root``, in path order.
+
+    Configs that share a model (:func:`model_key`) share one build, and
+    one model is alive at a time: a directory of ViT-H and Sapiens-1B
+    configs holds several GB per model, more than a machine keeps at once.
+    """
+    groups: Dict[str, List[str]] = {}
     for path in config_files(root):
-        print(f'[get_flops] {path}', flush=True)
-        cfg = Config.fromfile(path)
-        key = model_key(cfg)
-        if key not in models:
-            models[key] = Counted(cfg)
-        counted = models[key]
-        row = config_cost(cfg, counted, testdata)
-        entries.append(dict(
-            config=osp.relpath(path), params=counted.params(),
-            input_size=list(counted.input_size), tokens=row['tokens'],
-            flops=row['flops'], flops_no_attention=row['flops_no_attention'],
-            attention_flops=row['attention_flops'],
-            tokens_from=row['tokens_from'], guide=online_guide(cfg)))
+        groups.setdefault(model_key(Config.fromfile(path)), []).append(path)
+    entries = {}
+    for paths in groups.values():
+        counted = Counted(Config.fromfile(paths[0]))
+        for path in paths:
+            print(f'[get_flops] {path}', flush=True)
+            cfg = Config.fromfile(path)
+            row = config_cost(cfg, counted, testdata)
+            entries[path] = dict(
+                config=osp.relpath(path), params=counted.params(),
+                input_size=list(counted.input_size), tokens=row['tokens'],
+                flops=row['flops'],
+                flops_no_attention=row['flops_no_attention'],
+                attention_flops=row['attention_flops'],
+                tokens_from=row['tokens_from'], guide=online_guide(cfg))
+        del counted
+        gc.collect()
     return dict(tool='tools/get_flops.py', command=command,
-                testdata=testdata, configs=entries)
+                testdata=testdata,
+                configs=[entries[path] for path in sorted(entries)])

@@ -22,7 +22,7 @@ def computed_positions(x: Tensor) -> Tensor:
     """(B, 1, H, W) float32 mask of the positions of a (B, C, H, W) map
     whose feature vector is not all zeros: where the backbone computed a
     token (merged tokens and a learned fill count as computed)."""
-    return (x.detach().abs().amax(dim=1, keepdim=True) > 0).float()
+    return x.detach().ne(0).any(dim=1, keepdim=True).float()
 
 
 def resize_mask(mask: Tensor, size: Sequence[int]) -> Tensor:

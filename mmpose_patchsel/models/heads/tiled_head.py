@@ -100,6 +100,24 @@ def _upsample(mask: Tensor, scale: int) -> Tensor:
     return mask.repeat_interleave(scale, -2).repeat_interleave(scale, -1)
 
 
+def _conv_transpose(layer: nn.ConvTranspose2d, x: Tensor) -> Tensor:
+    """``layer(x)``, as one matmul and a fold (col2im) where its columns
+    are smaller than the weight: on a CPU oneDNN's deconvolution copies the
+    weight twice per call (32 MiB for 1024 -> 256 channels at kernel 4, on
+    every crop chunk), the matmul holds the columns twice instead."""
+    n, c, h, w = x.shape
+    k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
+    if layer.weight.numel() <= layer.weight[0].numel() * n * h * w:
+        return layer(x)
+    pixels = x.transpose(0, 1).reshape(c, n * h * w)
+    cols = layer.weight.flatten(1).t().mm(pixels)  # (C_out * k * k, n*h*w)
+    cols = cols.view(-1, n, h * w).transpose(0, 1)
+    out = F.fold(cols, (s * h, s * w), k, stride=s, padding=p)
+    if layer.bias is not None:
+        out = out + layer.bias[:, None, None]
+    return out
+
+
 def _instance_norm(x: Tensor, weight: Tensor, sample: Tensor,
                    num_samples: int, layer: nn.InstanceNorm2d) -> Tensor:
     """Normalise every crop of ``x`` with its sample's statistics, taken
@@ -121,11 +139,107 @@ def _instance_norm(x: Tensor, weight: Tensor, sample: Tensor,
     return out.to(x.dtype)
 
 
+class _Tiles:
+    """Which crops run for a grid ``x`` and how their pixels come back.
+
+    Crops are, in order, one zero crop per (sample, border pattern) for
+    the tiles that see no computed cell, then one crop per active tile.
+    """
+
+    def __init__(self, x: Tensor, tile: int, halo: Tuple[int, int]):
+        self.x, self.tile, self.halo = x, tile, halo
+        num_samples, _, self.h, self.w = x.shape
+        computed = computed_positions(x).to(x.dtype)
+        computed_crops = _crops(computed, tile, halo)[:, 0]  # (B,ty,tx,c,c)
+        inside_crops = _crops(torch.ones_like(computed[:1]), tile,
+                              halo)[0, 0]  # (ty, tx, c, c)
+        self.ty, self.tx, self.size = inside_crops.shape[:3]
+        active = computed_crops.flatten(-2).amax(-1) > 0  # (B, ty, tx)
+        self.b, self.y, self.x_ = active.nonzero(as_tuple=True)
+        patterns, pattern_of = torch.unique(
+            inside_crops.flatten(2).flatten(0, 1), dim=0, return_inverse=True)
+        self.pattern_of = pattern_of.view(self.ty, self.tx)
+        num_patterns = len(patterns)
+        device, dtype = x.device, x.dtype
+        repeats = torch.zeros(num_samples, num_patterns, dtype=dtype,
+                              device=device).scatter_add_(
+            1, pattern_of.expand(num_samples, -1),
+            (~active).flatten(1).to(dtype))
+        self.num_samples, self.num_zero = num_samples, num_samples * \
+            num_patterns
+        self.sample = torch.cat([
+            torch.arange(num_samples, device=device).repeat_interleave(
+                num_patterns), self.b
+        ])
+        self.inside = torch.cat([
+            patterns.view(-1, self.size, self.size).repeat(
+                num_samples, 1, 1), inside_crops[self.y, self.x_]
+        ])[:, None]
+        self.computed = torch.cat([
+            x.new_zeros(self.num_zero, self.size, self.size),
+            computed_crops[self.b, self.y, self.x_]
+        ])[:, None]
+        self.multiplicity = torch.cat([
+            repeats.flatten(),
+            torch.ones(len(self.b), dtype=dtype, device=device)
+        ])
+        self.own = x.new_zeros(1, 1, self.size, self.size)
+        self.own[..., halo[0]:halo[0] + tile, halo[0]:halo[0] + tile] = 1
+
+    def __len__(self) -> int:
+        return self.num_zero + len(self.b)
+
+    def inputs(self, index: Tensor) -> Tensor:
+        """(n, C, c, c) grid cells of the crops ``index``, gathered from
+        ``x`` (zeros outside it and for the zero crops) without a padded
+        copy of the grid."""
+        active = index >= self.num_zero
+        pos = (index - self.num_zero).clamp_min(0)
+        offsets = torch.arange(self.size, device=index.device)
+        rows = (self.y[pos] * self.tile - self.halo[0])[:, None] + offsets
+        cols = (self.x_[pos] * self.tile - self.halo[0])[:, None] + offsets
+        valid = (active[:, None, None]
+                 & ((rows >= 0) & (rows < self.h))[:, :, None]
+                 & ((cols >= 0) & (cols < self.w))[:, None, :])
+        cells = self.x[self.b[pos][:, None, None], :,
+                       rows.clamp(0, self.h - 1)[:, :, None],
+                       cols.clamp(0, self.w - 1)[:, None, :]]  # (n,c,c,C)
+        return cells.permute(0, 3, 1, 2) * valid[:, None].to(cells.dtype)
+
+    def output(self, channels: int, scale: int) -> Tensor:
+        """The empty (B, K, ty * t, tx * t) result, t the tile's pixels."""
+        t = self.tile * scale
+        return self.x.new_empty(self.num_samples, channels, self.ty * t,
+                                self.tx * t)
+
+    def paste(self, result: Tensor, index: Tensor, pixels: Tensor) -> None:
+        """Write each crop's own pixels (n, K, t, t) into ``result``: a
+        zero crop into every background tile of its pattern and sample."""
+        t = pixels.shape[-1]
+        tiles = result.view(self.num_samples, result.shape[1], self.ty, t,
+                            self.tx, t).permute(0, 2, 4, 1, 3, 5)
+        zero = index < self.num_zero
+        if zero.any():
+            num_patterns = self.num_zero // self.num_samples
+            slot = torch.full((self.num_zero, ), -1, dtype=torch.long,
+                              device=index.device)
+            slot[index[zero]] = torch.arange(int(zero.sum()),
+                                             device=index.device)
+            pattern = torch.arange(self.num_samples, device=index.device)[
+                :, None, None] * num_patterns + self.pattern_of
+            which = slot[pattern]  # (B, ty, tx)
+            mine = which >= 0
+            tiles[mine] = pixels[zero][which[mine]]
+        active = ~zero
+        pos = index[active] - self.num_zero
+        tiles[self.b[pos], self.y[pos], self.x_[pos]] = pixels[active]
+
+
 def tiled_forward(layers: Sequence[nn.Module],
                   x: Tensor,
-                  tile: int = 8,
+                  tile: int = 4,
                   norm_positions: str = 'all',
-                  chunk: int = 16) -> Tensor:
+                  chunk: int = 8) -> Tensor:
     """``nn.Sequential(*layers)(x)`` computed on the tiles of ``x`` that
     hold computed cells (feature vectors that are not all zeros).
 
@@ -151,67 +265,26 @@ def tiled_forward(layers: Sequence[nn.Module],
         raise ValueError(f'tile must be a positive int, got {tile!r}')
     for layer in layers:
         _check_layer(layer)
-    num_samples, _, h, w = x.shape
     halo = tile_halo(layers, tile)
-    computed = computed_positions(x).to(x.dtype)
-    inside = torch.ones_like(computed[:1])
-    computed_crops = _crops(computed, tile, halo)[:, 0]  # (B, ty, tx, c, c)
-    inside_crops = _crops(inside, tile, halo)[0, 0]  # (ty, tx, c, c)
-    ty, tx, size = inside_crops.shape[0], inside_crops.shape[1], \
-        inside_crops.shape[-1]
-
-    # Active tiles, then one zero crop per (sample, border pattern).
-    active = computed_crops.flatten(-2).amax(-1) > 0  # (B, ty, tx)
-    b_idx, y_idx, x_idx = active.nonzero(as_tuple=True)
-    patterns, pattern_of = torch.unique(inside_crops.flatten(0, 1).flatten(
-        1), dim=0, return_inverse=True)
-    pattern_of = pattern_of.view(ty, tx)
-    num_patterns = len(patterns)
-    background = (~active).flatten(1)  # (B, ty * tx)
-    repeats = torch.zeros(num_samples, num_patterns, dtype=x.dtype,
-                          device=x.device)
-    repeats.scatter_add_(1, pattern_of.flatten().expand(num_samples, -1),
-                         background.to(x.dtype))
-
-    feats = _crops(x, tile, halo).permute(0, 2, 3, 1, 4, 5)
-    crops = torch.cat([
-        feats[b_idx, y_idx, x_idx],
-        x.new_zeros(num_samples * num_patterns, x.shape[1], size, size)
-    ])
-    sample = torch.cat([
-        b_idx,
-        torch.arange(num_samples, device=x.device).repeat_interleave(
-            num_patterns)
-    ])
-    inside_all = torch.cat([
-        inside_crops[y_idx, x_idx],
-        patterns.view(-1, size, size).repeat(num_samples, 1, 1)
-    ])[:, None]
-    computed_all = torch.cat([
-        computed_crops[b_idx, y_idx, x_idx],
-        x.new_zeros(num_samples * num_patterns, size, size)
-    ])[:, None]
-    multiplicity = torch.cat([
-        torch.ones(len(b_idx), dtype=x.dtype, device=x.device),
-        repeats.flatten()
-    ])
-    own = torch.zeros(1, 1, size, size, dtype=x.dtype, device=x.device)
-    own[..., halo[0]:halo[0] + tile, halo[0]:halo[0] + tile] = 1
+    tiles = _Tiles(x, tile, halo)
+    size = tiles.size
 
     def run(index: Tensor) -> Tensor:
         """The layers on the crops ``index``: each tile's own pixels."""
-        out, scale = crops[index], 1
-        inside_crop = inside_all[index]
+        out, scale = tiles.inputs(index), 1
+        inside = tiles.inside[index]
         for layer in layers:
             if _spatial(layer):
-                out = out * _upsample(inside_crop, scale)
+                out = out * _upsample(inside, scale)
             if isinstance(layer, nn.InstanceNorm2d):
-                weight = _upsample(inside_crop * own, scale)
+                weight = _upsample(inside * tiles.own, scale)
                 if norm_positions == 'computed':
-                    weight = weight * _upsample(computed_all[index], scale)
-                weight = weight * multiplicity[index, None, None, None]
-                out = _instance_norm(out, weight, sample[index], num_samples,
-                                     layer)
+                    weight = weight * _upsample(tiles.computed[index], scale)
+                weight = weight * tiles.multiplicity[index, None, None, None]
+                out = _instance_norm(out, weight, tiles.sample[index],
+                                     tiles.num_samples, layer)
+            elif isinstance(layer, nn.ConvTranspose2d):
+                out = _conv_transpose(layer, out)
             else:
                 out = layer(out)
             scale *= _stride(layer)
@@ -223,18 +296,13 @@ def tiled_forward(layers: Sequence[nn.Module],
 
     # Without per-map statistics the crops are independent: a chunk at a
     # time holds the head's wide maps for that chunk only.
-    everything = torch.arange(len(crops), device=x.device)
-    if any(isinstance(layer, nn.InstanceNorm2d) for layer in layers):
-        own_pixels = run(everything)
-    else:
-        own_pixels = torch.cat([run(i) for i in everything.split(chunk)])
-    scale = own_pixels.shape[-1] // tile
-
-    # Each tile from its crop, background tiles from their pattern's.
-    index = torch.arange(num_samples, device=x.device)[:, None, None] * \
-        num_patterns + pattern_of + len(b_idx)
-    index[b_idx, y_idx, x_idx] = torch.arange(len(b_idx), device=x.device)
-    tiles = own_pixels[index]  # (B, ty, tx, K, t, t)
-    result = tiles.permute(0, 3, 1, 4, 2, 5).reshape(
-        num_samples, own_pixels.shape[1], ty * tile * scale, tx * tile * scale)
-    return result[..., :h * scale, :w * scale]
+    everything = torch.arange(len(tiles), device=x.device)
+    norms = any(isinstance(layer, nn.InstanceNorm2d) for layer in layers)
+    result = None
+    for index in ([everything] if norms else everything.split(chunk)):
+        pixels = run(index)
+        if result is None:
+            result = tiles.output(pixels.shape[1], pixels.shape[-1] // tile)
+        tiles.paste(result, index, pixels)
+    scale = result.shape[-1] // (tiles.tx * tile)
+    return result[..., :tiles.h * scale, :tiles.w * scale]

@@ -106,20 +106,20 @@ def test_mmpose_heatmap_head_checkpoint_runs_tiled():
 
 
 def test_only_tiles_near_kept_cells_run():
-    """One kept cell: the first deconv sees its tile's crop plus one zero
-    crop per border pattern, not the grid."""
+    """One kept cell: the first deconv's BatchNorm sees its tile's crop
+    plus one zero crop per border pattern, not the grid."""
     model = head(use_silu=False, tile_cells=4)
     x = torch.zeros(1, 8, 16, 12)
     x[0, :, 6, 5] = 1  # inside tile (1, 1), away from its edges
     seen = []
-    model.deconv_layers[0].register_forward_pre_hook(
+    model.deconv_layers[1].register_forward_pre_hook(
         lambda _, args: seen.append(args[0].shape))
     with torch.no_grad():
         model((x, ))
-    (crops, _, h, w), = seen
     # 4x3 tiles of 4 cells: interior, 4 edges and 4 corners have zero
     # crops of their own (9 patterns); the kept cell's tile is active.
-    assert (h, w) == (6, 6) and crops == 1 + 9
+    assert {shape[1:] for shape in seen} == {(6, 12, 12)}  # 2x upsampled
+    assert sum(shape[0] for shape in seen) == 1 + 9
 
 
 def test_training_runs_the_dense_head():
@@ -181,3 +181,17 @@ def test_estimator_with_selection_predicts_the_same(coco_root):
         torch.testing.assert_close(
             torch.as_tensor(b.pred_instances.keypoints),
             torch.as_tensor(a.pred_instances.keypoints), rtol=0, atol=1e-3)
+
+
+@pytest.mark.parametrize('norm', NORMS)
+def test_wide_input_deconvolves_by_matmul_exactly(norm):
+    """256 input channels against crops of 3x3 cells (tile 1): the first
+    deconv's weight outweighs its columns, so it runs as a matmul and a
+    fold, still the dense head's output."""
+    dense = head(**NORMS[norm], in_channels=256)
+    tiled = head(**NORMS[norm], in_channels=256, tile_cells=1)
+    tiled.load_state_dict(dense.state_dict())
+    x = kept_grid()
+    x = x.repeat(1, 32, 1, 1) * torch.rand(1, 256, 1, 1)
+    with torch.no_grad():
+        assert_same_per_sample(tiled((x, )), dense((x, )))
