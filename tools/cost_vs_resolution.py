@@ -49,7 +49,8 @@ from mmpose_patchsel.analysis.results_tables import \
     cost_resolution_table  # noqa: E402
 from mmpose_patchsel.benchmarks.cost_resolution import (  # noqa: E402
     BUDGETS, DEFAULT_MODELS, DEFAULT_SIZES, GUIDE, MODELS, SKELETON, Cell,
-    CellStore, ModelSpec, measure_cell, measure_cells, natural_tokens, plot)
+    CellStore, ModelSpec, measure_cell, measure_cells, natural_tokens, plot,
+    remeasure_memory)
 from mmpose_patchsel.benchmarks.cost_resolution.plan import (  # noqa: E402
     ANN_FILE, DATA_ROOT, PROJECT)
 
@@ -115,6 +116,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', help='write the results JSON here')
     parser.add_argument('--figure', help='draw the speed-ups here (PNG)')
     parser.add_argument('--note', help='a sentence for the JSON meta')
+    parser.add_argument('--remeasure-memory', action='store_true',
+                        help='measure the activation memory of the stored '
+                        'cells again with this code (FLOPs and times kept); '
+                        'a cell already remeasured is skipped')
     args = parser.parse_args(argv)
     args.command = command_line(None if argv is
                                 None else [osp.abspath(__file__), *argv])
@@ -231,6 +236,19 @@ def main(argv: Optional[Sequence[str]] = None) -> dict:
         for name, spec in args.models for size in args.sizes
     ]
     measured = measure_cells(cells, store, measure, done)
+    if args.remeasure_memory:
+        for i, (cell, result) in enumerate(zip(cells, measured)):
+            if 'memory_remeasured' in result:
+                continue
+            print(f'[{cell.tag}] activation memory again', flush=True)
+            spec = specs[cell.model]
+            result = remeasure_memory(
+                Config.fromfile(osp.join(PROJECT, spec.config)), result)
+            result['memory_remeasured'] = dict(
+                command=args.command, meta=machine_meta(cpu, args.note))
+            store.put(cell, result)
+            measured[i] = result
+            done(measured)
     results = results_json(args, meta, measured)
     print(cost_resolution_table(results))
     if args.out:

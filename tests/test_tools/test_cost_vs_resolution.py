@@ -75,6 +75,21 @@ def test_every_cell_then_resume_then_table(tmp_path, coco_root, capsys):
     assert 'Targets (ViT-L at 1024x768' in text
     assert 'not measured' in text
 
+    # Memory measured again by this code: times kept, each cell once.
+    capsys.readouterr()
+    run(tmp_path, coco_root, '128x96', '--remeasure-memory')
+    assert capsys.readouterr().out.count('activation memory again') == 1
+    again = json.loads((tmp_path / 'cost_resolution.json').read_text())
+    (cell, ) = again['cells']
+    assert '--remeasure-memory' in cell['memory_remeasured']['command']
+    for old, new in zip(results['cells'][0]['rows'], cell['rows']):
+        assert new['model_ms'] == old['model_ms']
+        assert new['activation_mib'] > 0
+        assert new['activation_vs_full'] == (new['activation_mib'] /
+                                             cell['rows'][0]['activation_mib'])
+    run(tmp_path, coco_root, '128x96', '--remeasure-memory')
+    assert 'activation memory again' not in capsys.readouterr().out
+
 
 @pytest.mark.parametrize('args, words', [
     (['--models', 'vit-x'], ["unknown model 'vit-x'", 'NAME=CONFIG']),

@@ -5,14 +5,16 @@ input size measured (FLOPs, CPU times, activation memory); ``store``: the
 finished cells of a work dir, so a rerun resumes; ``report``: the targets
 checked and the figure.
 """
-from .cell import build_model, measure_cell, natural_tokens
+from .cell import (build_model, measure_cell, natural_tokens,
+                   remeasure_memory)
 from .plan import (BUDGETS, DEFAULT_MODELS, DEFAULT_SIZES, GUIDE, MODELS,
                    SKELETON, TARGETS, ModelSpec, Setting, Target, settings)
 from .report import find_row, plot, target_checks
 from .store import Cell, CellStore, measure_cells
 
 __all__ = [
-    'build_model', 'measure_cell', 'natural_tokens', 'BUDGETS',
+    'build_model', 'measure_cell', 'natural_tokens', 'remeasure_memory',
+    'BUDGETS',
     'DEFAULT_MODELS', 'DEFAULT_SIZES', 'GUIDE', 'MODELS', 'SKELETON',
     'TARGETS', 'ModelSpec', 'Setting', 'Target', 'settings', 'find_row',
     'plot', 'target_checks', 'Cell', 'CellStore', 'measure_cells'

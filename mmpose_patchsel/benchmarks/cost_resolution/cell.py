@@ -226,11 +226,35 @@ def _rows(rows: List[Setting], num_patches: int, flops: dict, seconds: dict,
                        with_guide_speedup=full_s[1] / total)
             row['with_guide_of_bound'] = (row['with_guide_speedup'] /
                                           row['with_guide_flops_bound'])
-        mem = memory[s.name]
-        row.update(activation_mib=mem['total'],
-                   backbone_activation_mib=mem['backbone'],
-                   activation_vs_full=mem['total'] / full_mem['total'],
-                   backbone_activation_vs_full=mem['backbone'] /
-                   full_mem['backbone'])
+        row.update(_memory_fields(memory[s.name], full_mem))
         out.append(row)
     return out
+
+
+def _memory_fields(mem: Dict[str, float], full: Dict[str, float]) -> dict:
+    """A row's activation peaks and their ratios to the full model's."""
+    return dict(activation_mib=mem['total'],
+                backbone_activation_mib=mem['backbone'],
+                activation_vs_full=mem['total'] / full['total'],
+                backbone_activation_vs_full=mem['backbone'] / full['backbone'])
+
+
+def remeasure_memory(cfg: Config, cell: dict, seed: int = 0) -> dict:
+    """``cell`` (a :func:`measure_cell` result) with the activation memory
+    of its rows measured again by this code; FLOPs and times are kept.
+    The peaks depend on how many cells are kept, not which: random ones,
+    as :func:`measure_cell` keeps."""
+    w, h = cell['input_size']
+    model = build_model(cfg, (w, h))
+    generator = torch.Generator().manual_seed(seed)
+    inputs = torch.randn(1, 3, h, w, generator=generator)
+    memory = {
+        row['setting']: _activations(
+            model, inputs,
+            random_keep(cell['num_patches'], row['num_keep'], generator))
+        for row in cell['rows']
+    }
+    full = memory[cell['rows'][0]['setting']]
+    rows = [dict(row, **_memory_fields(memory[row['setting']], full))
+            for row in cell['rows']]
+    return dict(cell, rows=rows)
