@@ -79,7 +79,9 @@ class SapiensHeatmapHead(HeatmapHead):
             head (``use_silu=False``, which loads mmpose's ``HeatmapHead``
             checkpoints) and with either InstanceNorm statistics; its
             activation memory follows the kept tokens instead of the grid.
-            Training runs the dense head. Data-dependent shapes: leave it
+            Each InstanceNorm adds a pass over the tiles up to it (Sapiens'
+            head: five), so that head trades time for memory; the
+            BatchNorm head runs once. Training runs the dense head. Data-dependent shapes: leave it
             None for ONNX export. Defaults to None (dense).
     """
 

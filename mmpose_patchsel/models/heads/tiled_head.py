@@ -6,9 +6,10 @@ hold most of the activation memory whatever the backbone kept. Each output
 pixel of a deconv/conv stack depends on a few grid cells only, so the
 grid is cut into tiles of ``tile`` x ``tile`` cells and the head runs on
 the tiles whose receptive field (the tile and a halo) holds a computed
-cell, as a batch of crops. A tile with none sees zeros only: it equals one
-crop of zeros with the same image borders, computed once per border
-pattern and sample. The result equals the dense head up to float rounding.
+cell, a chunk of crops at a time. A tile with none sees zeros only: it
+equals one crop of zeros with the same image borders, computed once per
+border pattern and sample. The result equals the dense head up to float
+rounding, and the head's memory is a chunk's, not the grid's.
 
 Supported layers: ``ConvTranspose2d`` and ``Conv2d`` (stride 1) that map
 n cells to ``stride * n`` (mmpose's deconv kernels 2, 3, 4 and odd convs
@@ -16,9 +17,9 @@ with ``padding = k // 2``), pointwise modules (activations, BatchNorm in
 eval mode) and ``InstanceNorm2d`` without running statistics, whose mean
 and variance are taken over the image (``norm_positions='all'``, as
 Sapiens' head) or over the computed positions (``'computed'``, as
-``masked_norm``) by summing over the tiles.
+``masked_norm``): one more pass over the chunks per norm, up to it.
 """
-from typing import List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -118,22 +119,52 @@ def _conv_transpose(layer: nn.ConvTranspose2d, x: Tensor) -> Tensor:
     return out
 
 
-def _instance_norm(x: Tensor, weight: Tensor, sample: Tensor,
-                   num_samples: int, layer: nn.InstanceNorm2d) -> Tensor:
-    """Normalise every crop of ``x`` with its sample's statistics, taken
-    over the crops' pixels weighted by ``weight`` (N, 1, H, W)."""
-    xf = x.float()
+class _Moments:
+    """Per-sample, per-channel weighted count, mean and sum of squared
+    deviations of a map, merged chunk by chunk in float64 (Chan et al.'s
+    parallel update), so that no chunk needs another's pixels."""
 
-    def per_sample(values: Tensor) -> Tensor:
-        sums = values.sum(dim=(2, 3))  # (N, C)
-        total = sums.new_zeros(num_samples, sums.shape[1])
-        return total.index_add_(0, sample, sums)
+    def __init__(self, num_samples: int, channels: int, device) -> None:
+        zeros = dict(dtype=torch.float64, device=device)
+        self.count = torch.zeros(num_samples, 1, **zeros)
+        self.mean = torch.zeros(num_samples, channels, **zeros)
+        self.m2 = torch.zeros(num_samples, channels, **zeros)
 
-    count = per_sample(weight).clamp_min(1)  # (B, 1)
-    mean = per_sample(xf * weight) / count
-    centred = xf - mean[sample][:, :, None, None]
-    var = per_sample(centred.square() * weight) / count
-    out = centred * torch.rsqrt(var + layer.eps)[sample][:, :, None, None]
+    def add(self, x: Tensor, weight: Tensor, sample: Tensor) -> None:
+        """Crops ``x`` (n, C, H, W) of samples ``sample``, pixels weighted
+        by ``weight`` (n, 1, H, W)."""
+        num_samples = len(self.count)
+
+        def per_sample(values: Tensor) -> Tensor:
+            total = values.new_zeros(num_samples, values.shape[1])
+            return total.index_add_(0, sample, values)
+
+        x, weight = x.float(), weight.float()
+        count = per_sample(weight.sum(dim=(2, 3)))  # (B, 1)
+        mean = per_sample((x * weight).sum(dim=(2, 3))) / count.clamp_min(1)
+        centred = x - mean[sample][:, :, None, None]
+        m2 = per_sample((centred.square() * weight).sum(dim=(2, 3)))
+        count, mean, m2 = count.double(), mean.double(), m2.double()
+        total = self.count + count
+        delta = mean - self.mean
+        share = count / total.clamp_min(1)
+        self.m2 += m2 + delta.square() * self.count * share
+        self.mean += delta * share
+        self.count = total
+
+    def normaliser(self, eps: float) -> Tuple[Tensor, Tensor]:
+        """(mean, 1 / std) per sample and channel, float32; a sample with
+        no weight gets 0 and 1 / sqrt(eps), as ``masked_instance_norm``."""
+        var = self.m2 / self.count.clamp_min(1)
+        return self.mean.float(), torch.rsqrt(var + eps).float()
+
+
+def _normalise(x: Tensor, stats: Tuple[Tensor, Tensor], sample: Tensor,
+               layer: nn.InstanceNorm2d) -> Tensor:
+    """``x``'s crops normalised with their samples' statistics."""
+    mean, rstd = stats
+    out = (x.float() - mean[sample][:, :, None, None]) * \
+        rstd[sample][:, :, None, None]
     if layer.affine:
         out = out * layer.weight[:, None, None] + layer.bias[:, None, None]
     return out.to(x.dtype)
@@ -251,8 +282,10 @@ def tiled_forward(layers: Sequence[nn.Module],
             larger ones waste less on halos.
         norm_positions: what an ``InstanceNorm2d``'s statistics cover:
             ``'all'`` positions of the image or the ``'computed'`` ones.
-        chunk: crops run together through a head without InstanceNorm
-            (with one, every crop runs at once: its statistics need them).
+        chunk: crops run together: the head's activation memory is about
+            ``chunk`` crops' maps. A head with m InstanceNorms runs m + 1
+            passes over the crops, each up to the next norm, to take its
+            statistics without holding every crop at once.
 
     Returns:
         Tensor: what the dense layers return, (B, K, s*h, s*w).
@@ -269,20 +302,20 @@ def tiled_forward(layers: Sequence[nn.Module],
     tiles = _Tiles(x, tile, halo)
     size = tiles.size
 
-    def run(index: Tensor) -> Tensor:
-        """The layers on the crops ``index``: each tile's own pixels."""
+    stats: Dict[int, Tuple[Tensor, Tensor]] = {}
+
+    def run(index: Tensor, stop: Optional[int] = None) -> Tensor:
+        """The layers on the crops ``index``: each tile's own pixels, or
+        all pixels of the input of layer ``stop``."""
         out, scale = tiles.inputs(index), 1
         inside = tiles.inside[index]
-        for layer in layers:
+        for i, layer in enumerate(layers):
+            if i == stop:
+                return out
             if _spatial(layer):
                 out = out * _upsample(inside, scale)
             if isinstance(layer, nn.InstanceNorm2d):
-                weight = _upsample(inside * tiles.own, scale)
-                if norm_positions == 'computed':
-                    weight = weight * _upsample(tiles.computed[index], scale)
-                weight = weight * tiles.multiplicity[index, None, None, None]
-                out = _instance_norm(out, weight, tiles.sample[index],
-                                     tiles.num_samples, layer)
+                out = _normalise(out, stats[i], tiles.sample[index], layer)
             elif isinstance(layer, nn.ConvTranspose2d):
                 out = _conv_transpose(layer, out)
             else:
@@ -294,12 +327,27 @@ def tiled_forward(layers: Sequence[nn.Module],
         lo = halo[0] * scale
         return out[..., lo:lo + tile * scale, lo:lo + tile * scale]
 
-    # Without per-map statistics the crops are independent: a chunk at a
-    # time holds the head's wide maps for that chunk only.
-    everything = torch.arange(len(tiles), device=x.device)
-    norms = any(isinstance(layer, nn.InstanceNorm2d) for layer in layers)
+    # A chunk of crops at a time holds the head's wide maps for that chunk
+    # only. Each InstanceNorm's statistics take a pass of their own over
+    # every chunk, up to that norm (the norms before it known by then).
+    chunks = torch.arange(len(tiles), device=x.device).split(chunk)
+    for i, layer in enumerate(layers):
+        if not isinstance(layer, nn.InstanceNorm2d):
+            continue
+        moments = None
+        for index in chunks:
+            out = run(index, stop=i)
+            scale = out.shape[-1] // size
+            weight = _upsample(tiles.inside[index] * tiles.own, scale)
+            if norm_positions == 'computed':
+                weight = weight * _upsample(tiles.computed[index], scale)
+            weight = weight * tiles.multiplicity[index, None, None, None]
+            if moments is None:
+                moments = _Moments(tiles.num_samples, out.shape[1], x.device)
+            moments.add(out, weight, tiles.sample[index])
+        stats[i] = moments.normaliser(layer.eps)
     result = None
-    for index in ([everything] if norms else everything.split(chunk)):
+    for index in chunks:
         pixels = run(index)
         if result is None:
             result = tiles.output(pixels.shape[1], pixels.shape[-1] // tile)
