@@ -19,7 +19,7 @@ from mmpose_patchsel.analysis import allocated_peaks, median_times
 from mmpose_patchsel.datasets import build_selection_dataset
 
 from .cost_resolution.cell import build_model
-from .cost_resolution.plan import ANN_FILE, DATA_ROOT, SKELETON
+from .cost_resolution.plan import ANN_FILE, DATA_ROOT, SKELETON, TARGETS
 
 __all__ = ['person_keeps', 'kept_settings', 'measure_model', 'markdown']
 
@@ -185,4 +185,25 @@ def markdown(results: dict) -> str:
     return '\n'.join(table) + (
         f'\n\nMeans over {persons} bundled COCO persons per setting; tiles '
         f"of {tile}x{tile} cells; CPU, {results['meta']['threads']} "
-        f"thread(s). Command: `{results['command']}`.")
+        f"thread(s). {_target_note(results)}Command: "
+        f"`{results['command']}`.")
+
+
+def _target_note(results: dict) -> str:
+    """The cost benchmark's memory target, with the tiled head, where
+    ``results`` has its model, size and setting."""
+    target = next(t for t in TARGETS if t.key == 'activation_vs_full')
+    for model in results['models']:
+        if (model['model'], tuple(model['input_size'])) != (
+                target.model, target.input_size):
+            continue
+        for s in model['settings']:
+            if s['setting'] == target.setting:
+                value = s['tiled_vs_full']
+                met = 'met' if target.met(value) else 'NOT met'
+                w, h = target.input_size
+                return (f"Target ({model['label']} at {h}x{w}, "
+                        f'{target.setting} of the tokens): {target.text}: '
+                        f'tiled head {value:.4f}, {met} (dense head: '
+                        f"{s['dense_vs_full']:.4f}). ")
+    return ''

@@ -44,3 +44,20 @@ def test_dense_and_tiled_heads_then_table(tmp_path, coco_root):
     text = page.read_text()
     assert '| tiny 128x96 | full |' in text
     assert '|  | 25% | 12 |' in text and 'tiles of 2x2 cells' in text
+
+
+def test_memory_target_is_read_from_the_tiled_head():
+    from mmpose_patchsel.benchmarks.head_memory import markdown
+
+    def results(tiled):
+        setting = dict(setting='25%', persons=1, tokens=768,
+                       dense_activation_mib=108, tiled_activation_mib=1,
+                       dense_vs_full=0.82, tiled_vs_full=tiled,
+                       dense_head_ms=1, tiled_head_ms=1, max_rel_diff=0)
+        return dict(command='c', meta=dict(threads=1), models=[dict(
+            model='vit-l', label='ViT-L', input_size=[768, 1024],
+            tile_cells=4, full_activation_mib=132, settings=[setting])])
+
+    assert 'tiled head 0.2400, met (dense head: 0.8200)' in markdown(
+        results(0.24))
+    assert 'tiled head 0.2501, NOT met' in markdown(results(0.2501))
