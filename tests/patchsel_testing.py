@@ -96,3 +96,36 @@ def config_id(config: str) -> str:
     """A parametrised config's test id: its file name (pytest numbers a
     value over 100 characters, which ``-k`` then cannot select)."""
     return Path(config).name
+
+
+def small_sapiens_estimator(seed: int = 0, **head: dict):
+    """A ``PatchSelTopdownEstimator`` shaped as Sapiens' at toy size: a
+    one-block 32-dim ``PatchSelViT`` at 256x192 (patch padding 2) and a
+    ``SapiensHeatmapHead`` with two deconvs and two 1x1 convs of 16
+    channels (``head`` overrides its arguments); flip test, eval mode."""
+    import torch
+    from mmpose.registry import MODELS
+    torch.manual_seed(seed)
+    model = MODELS.build(
+        dict(type='PatchSelTopdownEstimator',
+             data_preprocessor=dict(
+                 type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
+                 std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
+             backbone=dict(type='PatchSelViT',
+                           arch=dict(embed_dims=32, num_layers=1,
+                                     num_heads=2),
+                           img_size=(256, 192), with_cls_token=False,
+                           out_type='featmap', patch_cfg=dict(padding=2)),
+             head=dict(dict(type='SapiensHeatmapHead', in_channels=32,
+                            out_channels=17, deconv_out_channels=(16, 16),
+                            deconv_kernel_sizes=(4, 4),
+                            conv_out_channels=(16, 16),
+                            conv_kernel_sizes=(1, 1),
+                            decoder=dict(type='UDPHeatmap',
+                                         input_size=INPUT_SIZE,
+                                         heatmap_size=(48, 64), sigma=2)),
+                       **head),
+             test_cfg=dict(flip_test=True, flip_mode='heatmap',
+                           shift_heatmap=False)))
+    model.init_weights()
+    return model.eval()

@@ -13,12 +13,11 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from torch import Tensor, nn
-from torch.profiler import record_function
 
-from mmpose_patchsel.analysis import allocated_peaks, median_times
+from mmpose_patchsel.analysis import median_times
 from mmpose_patchsel.datasets import build_selection_dataset
 
-from .cost_resolution.cell import build_model
+from .cost_resolution.cell import activation_peaks, build_model
 from .cost_resolution.plan import ANN_FILE, DATA_ROOT, SKELETON, TARGETS
 
 __all__ = ['person_keeps', 'kept_settings', 'measure_model', 'markdown']
@@ -50,17 +49,10 @@ def with_tiled_head(cfg: Config) -> Config:
 
 def _peaks(model: nn.Module, inputs: Tensor, keep: Optional[Tensor],
            tile: Optional[int]) -> Dict[str, float]:
-    """Peak MiB of one whole-model forward and of its backbone part, the
-    head dense (``tile`` None) or tiled."""
+    """:func:`activation_peaks` with the head dense (``tile`` None) or
+    tiled."""
     model.head.tile_cells = tile
-
-    def forward():
-        with torch.no_grad():
-            with record_function('backbone'):
-                feats = model.extract_feat(inputs, keep)
-            model.head.forward(feats)
-
-    return allocated_peaks(forward, sections=('backbone', ))
+    return activation_peaks(model, inputs, keep)
 
 
 def _person_row(model: nn.Module, inputs: Tensor, keep: Tensor, tile: int,

@@ -163,7 +163,7 @@ def measure_cell(cfg: Config,
         seconds = median_times(calls, repeats, warmup)
     with stages('activation memory'):
         memory = {
-            s.name: _activations(model, inputs, keeps[s.name])
+            s.name: activation_peaks(model, inputs, keeps[s.name])
             for s in rows
         }
     return dict(input_size=[w, h],
@@ -181,8 +181,8 @@ def measure_cell(cfg: Config,
                 stage_seconds=dict(stages.times))
 
 
-def _activations(model: nn.Module, inputs: Tensor,
-                 keep: Optional[Tensor]) -> Dict[str, float]:
+def activation_peaks(model: nn.Module, inputs: Tensor,
+                     keep: Optional[Tensor]) -> Dict[str, float]:
     """Peak MiB of one whole-model forward and of its backbone part."""
 
     def forward():
@@ -249,7 +249,7 @@ def remeasure_memory(cfg: Config, cell: dict, seed: int = 0) -> dict:
     generator = torch.Generator().manual_seed(seed)
     inputs = torch.randn(1, 3, h, w, generator=generator)
     memory = {
-        row['setting']: _activations(
+        row['setting']: activation_peaks(
             model, inputs,
             random_keep(cell['num_patches'], row['num_keep'], generator))
         for row in cell['rows']

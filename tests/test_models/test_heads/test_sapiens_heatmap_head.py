@@ -15,7 +15,8 @@ from mmpose.testing import get_packed_inputs
 
 from mmpose_patchsel.deployment.exporter import export_pose_model
 from mmpose_patchsel.models import SapiensHeatmapHead
-from patchsel_testing import INPUT_SIZE, selecting_coco_dataset
+from patchsel_testing import (INPUT_SIZE, selecting_coco_dataset,
+                              small_sapiens_estimator)
 from sapiens_testing import (ReferenceHead, head_shapes, pose_shapes,
                              random_state)
 
@@ -98,32 +99,10 @@ def test_loss_and_flip_predict():
 
 
 # ------------------------------------------- with the patch-selecting ViT
-def estimator(seed=0) -> nn.Module:
-    torch.manual_seed(seed)
-    model = MODELS.build(
-        dict(type='PatchSelTopdownEstimator',
-             data_preprocessor=dict(
-                 type='PoseDataPreprocessor', mean=[123.675, 116.28, 103.53],
-                 std=[58.395, 57.12, 57.375], bgr_to_rgb=True),
-             backbone=dict(type='PatchSelViT',
-                           arch=dict(embed_dims=32, num_layers=1,
-                                     num_heads=2),
-                           img_size=(256, 192), with_cls_token=False,
-                           out_type='featmap', patch_cfg=dict(padding=2)),
-             head=dict(type='SapiensHeatmapHead', in_channels=32,
-                       out_channels=17, deconv_out_channels=DECONV,
-                       deconv_kernel_sizes=(4, 4), conv_out_channels=CONV,
-                       conv_kernel_sizes=(1, 1), decoder=CODEC),
-             test_cfg=dict(flip_test=True, flip_mode='heatmap',
-                           shift_heatmap=False)))
-    model.init_weights()
-    return model.eval()
-
-
 def test_head_after_selected_tokens(coco_root):
     """Unselected tokens come back as zeros on the grid; the head reads
     the restored map, as mmpose's HeatmapHead does."""
-    model = estimator()
+    model = small_sapiens_estimator()
     dataset = selecting_coco_dataset(
         coco_root, dict(type='PackPatchSelInputs'), mode='skeleton',
         num_keep=48)
@@ -163,7 +142,7 @@ def pose_layout():
 
 def test_sapiens_pose_checkpoint_loads_strictly(tmp_path):
     state = save_sapiens_pose(tmp_path / 'sapiens.pth', pose_layout())
-    model = estimator(seed=1)
+    model = small_sapiens_estimator(seed=1)
     load_checkpoint(model, str(tmp_path / 'sapiens.pth'), map_location='cpu',
                     strict=True)
     own = model.state_dict()
@@ -199,8 +178,9 @@ def test_mismatched_pose_checkpoint_names_keys_and_shapes(breaker, tmp_path):
     expected = breaker(shapes)
     save_sapiens_pose(tmp_path / 'broken.pth', shapes)
     with pytest.raises(RuntimeError) as info:
-        load_checkpoint(estimator(), str(tmp_path / 'broken.pth'),
-                        map_location='cpu', strict=True)
+        load_checkpoint(small_sapiens_estimator(),
+                        str(tmp_path / 'broken.pth'), map_location='cpu',
+                        strict=True)
     for text in expected:
         assert text in str(info.value)
 
@@ -209,7 +189,7 @@ def test_mmpose_heatmap_head_misses_sapiens_batchnorms(tmp_path):
     """mmpose's stock head builds BatchNorms a Sapiens checkpoint has no
     weights for: a strict load names them."""
     save_sapiens_pose(tmp_path / 'sapiens.pth', pose_layout())
-    model = estimator()
+    model = small_sapiens_estimator()
     model.head = HeatmapHead(in_channels=32, out_channels=17,
                              deconv_out_channels=DECONV,
                              deconv_kernel_sizes=(4, 4),
@@ -283,7 +263,7 @@ def test_masked_norm_in_the_estimator_with_selection(coco_root):
     """Selected tokens come back as zeros: the masked head leaves them out
     of its statistics (other heatmaps than the plain head's); on the full
     grid it is the plain head."""
-    model = estimator()
+    model = small_sapiens_estimator()
     dataset = selecting_coco_dataset(
         coco_root, dict(type='PackPatchSelInputs'), mode='skeleton',
         num_keep=48)

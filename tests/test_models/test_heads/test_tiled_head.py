@@ -8,7 +8,7 @@ from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
 
 from mmpose_patchsel.models.heads import tile_halo, tiled_forward
-from patchsel_testing import selecting_coco_dataset
+from patchsel_testing import selecting_coco_dataset, small_sapiens_estimator
 
 
 def head(use_silu=True, seed=0, **kwargs) -> nn.Module:
@@ -147,27 +147,7 @@ def test_bad_tiles_and_layers_are_named():
 def test_estimator_with_selection_predicts_the_same(coco_root):
     """The ViT, selection from the bundled persons and the tiled Sapiens
     head: the same keypoints as the dense head."""
-    torch.manual_seed(0)
-    model = MODELS.build(
-        dict(type='PatchSelTopdownEstimator',
-             data_preprocessor=dict(type='PoseDataPreprocessor',
-                                    mean=[123.675, 116.28, 103.53],
-                                    std=[58.395, 57.12, 57.375],
-                                    bgr_to_rgb=True),
-             backbone=dict(type='PatchSelViT',
-                           arch=dict(embed_dims=32, num_layers=1,
-                                     num_heads=2),
-                           img_size=(256, 192), with_cls_token=False,
-                           out_type='featmap', patch_cfg=dict(padding=2)),
-             head=dict(type='SapiensHeatmapHead', in_channels=32,
-                       out_channels=17, deconv_out_channels=(16, 16),
-                       deconv_kernel_sizes=(4, 4),
-                       conv_out_channels=(16, ), conv_kernel_sizes=(1, ),
-                       decoder=dict(type='UDPHeatmap',
-                                    input_size=(192, 256),
-                                    heatmap_size=(48, 64), sigma=2)),
-             test_cfg=dict(flip_test=True, flip_mode='heatmap',
-                           shift_heatmap=False))).eval()
+    model = small_sapiens_estimator()
     dataset = selecting_coco_dataset(
         coco_root, dict(type='PackPatchSelInputs'), mode='skeleton',
         num_keep=48)
