@@ -69,8 +69,8 @@ COMMANDS = {
     '--figure docs/cost_resolution.png',
     'head_norm': 'python tools/head_norm_study.py '
     '--results docs/results/head_norm.json',
-    'head_memory': 'python tools/head_memory.py '
-    '--out docs/results/head_memory.json',
+    'head_memory': 'python tools/head_memory.py --max-persons 2 '
+    '--repeats 1 --out docs/results/head_memory.json',
 }
 
 
