@@ -485,7 +485,8 @@ def cost_resolution_table(results: dict) -> str:
         'FLOPs allow. Activations: the peak MiB of the tensors one forward '
         'holds beyond the weights and input (PyTorch\'s allocator events '
         "under torch.profiler), against the full model's; the whole "
-        "model's includes the head's, which runs on the full grid at "
-        'every setting.', '',
+        "model's includes the dense head's, which runs on the full grid at "
+        'every setting (a tiled head follows the kept tokens: '
+        'tools/head_memory.py).', '',
         _targets_note(results), '', f"Command: `{results['command']}`"
     ])
