@@ -100,6 +100,10 @@ def export_pose_model(config: Union[str, Config],
     given, else ``'full'``.
     """
     cfg, model = load_pose_model(config, checkpoint)
+    if getattr(model.head, 'tile_cells', None) is not None:
+        # The tiles depend on the kept cells (data-dependent shapes); the
+        # dense head computes the same heatmaps.
+        model.head.tile_cells = None
     if role is None:
         role = 'selected' if selection.get('num_keep') else 'full'
     graph, card = build_graph(cfg, model, role, **selection)

@@ -80,9 +80,10 @@ class SapiensHeatmapHead(HeatmapHead):
             checkpoints) and with either InstanceNorm statistics; its
             activation memory follows the kept tokens instead of the grid.
             Each InstanceNorm adds a pass over the tiles up to it (Sapiens'
-            head: five), so that head trades time for memory; the
-            BatchNorm head runs once. Training runs the dense head. Data-dependent shapes: leave it
-            None for ONNX export. Defaults to None (dense).
+            head: five passes in all), so that head trades time for
+            memory; the BatchNorm head runs once. Training and the ONNX
+            exporter run the dense head (the tiles' shapes depend on the
+            data). Defaults to None (dense).
     """
 
     def __init__(self,
