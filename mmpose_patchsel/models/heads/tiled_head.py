@@ -237,11 +237,12 @@ class _Tiles:
                        cols.clamp(0, self.w - 1)[:, None, :]]  # (n,c,c,C)
         return cells.permute(0, 3, 1, 2) * valid[:, None].to(cells.dtype)
 
-    def output(self, channels: int, scale: int) -> Tensor:
-        """The empty (B, K, ty * t, tx * t) result, t the tile's pixels."""
-        t = self.tile * scale
-        return self.x.new_empty(self.num_samples, channels, self.ty * t,
-                                self.tx * t)
+    def output(self, like: Tensor) -> Tensor:
+        """The empty (B, K, ty * t, tx * t) result for crops' own pixels
+        ``like`` (n, K, t, t), in their dtype (autocast may change it)."""
+        t = like.shape[-1]
+        return like.new_empty(self.num_samples, like.shape[1], self.ty * t,
+                              self.tx * t)
 
     def paste(self, result: Tensor, index: Tensor, pixels: Tensor) -> None:
         """Write each crop's own pixels (n, K, t, t) into ``result``: a
@@ -350,7 +351,7 @@ def tiled_forward(layers: Sequence[nn.Module],
     for index in chunks:
         pixels = run(index)
         if result is None:
-            result = tiles.output(pixels.shape[1], pixels.shape[-1] // tile)
+            result = tiles.output(pixels)
         tiles.paste(result, index, pixels)
     scale = result.shape[-1] // (tiles.tx * tile)
     return result[..., :tiles.h * scale, :tiles.w * scale]

@@ -194,3 +194,18 @@ def test_export_runs_the_dense_head(coco_root, tmp_path):
                                check_data=str(coco_root), max_persons=2,
                                num_keep=48)
     assert result['check']['max_rel_diff'] <= 1e-3
+
+
+@pytest.mark.parametrize('norm', ['batchnorm', 'instancenorm'])
+def test_tiled_head_under_autocast(norm):
+    """bfloat16 autocast on the CPU: the heatmaps come out in the dtype the
+    dense head gives, equal to its within bfloat16's precision."""
+    model = head(**NORMS[norm])
+    x = kept_grid()
+    with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16):
+        dense = model((x, ))
+        model.tile_cells = 4
+        tiled = model((x, ))
+    assert tiled.dtype == dense.dtype == torch.bfloat16
+    scale = dense.float().abs().max()
+    assert (tiled.float() - dense.float()).abs().max() <= 0.02 * scale
