@@ -164,13 +164,15 @@ def test_estimator_with_selection_predicts_the_same(coco_root):
             torch.as_tensor(a.pred_instances.keypoints), rtol=0, atol=1e-3)
 
 
+@pytest.mark.parametrize('kernels', [(4, 4), (3, 2)])
 @pytest.mark.parametrize('norm', NORMS)
-def test_wide_input_deconvolves_by_matmul_exactly(norm):
+def test_wide_input_deconvolves_by_matmul_exactly(norm, kernels):
     """256 input channels against crops of 3x3 cells (tile 1): the first
     deconv's weight outweighs its columns, so it runs as a matmul and a
-    fold, still the dense head's output."""
-    dense = head(**NORMS[norm], in_channels=256)
-    tiled = head(**NORMS[norm], in_channels=256, tile_cells=1)
+    fold, still the dense head's output (kernel 3 has output padding)."""
+    kwargs = dict(NORMS[norm], in_channels=256, deconv_kernel_sizes=kernels)
+    dense = head(**kwargs)
+    tiled = head(**kwargs, tile_cells=1)
     tiled.load_state_dict(dense.state_dict())
     x = kept_grid()
     x = x.repeat(1, 32, 1, 1) * torch.rand(1, 256, 1, 1)
