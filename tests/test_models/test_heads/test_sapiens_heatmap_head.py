@@ -280,13 +280,15 @@ def test_masked_norm_in_the_estimator_with_selection(coco_root):
     assert not torch.allclose(masked, plain)
 
 
-def test_masked_norm_exports_to_onnx(coco_root, tmp_path):
+def test_masked_and_tiled_head_exports_to_onnx(coco_root, tmp_path):
+    """The masked head exports; so does a config with tiles (the exporter
+    runs the dense head: the same heatmaps, static shapes)."""
     pytest.importorskip('onnxruntime')
     cfg = Config.fromfile(
         TEST_CONFIGS /
         'td-hm_patchsel-vit-tiny-skeleton_coco-testdata-256x192.py')
-    cfg.model.head.type = 'SapiensHeatmapHead'
-    cfg.model.head.masked_norm = True
+    cfg.model.head.update(type='SapiensHeatmapHead', masked_norm=True,
+                          tile_cells=2)
     result = export_pose_model(cfg,
                                None,
                                str(tmp_path / 'masked.onnx'),

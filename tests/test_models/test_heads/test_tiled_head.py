@@ -3,7 +3,6 @@ head's output, computed on the tiles near the kept cells only."""
 import pytest
 import torch
 import torch.nn as nn
-from conftest import TEST_CONFIGS
 from mmengine.dataset import pseudo_collate
 from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
@@ -178,24 +177,6 @@ def test_wide_input_deconvolves_by_matmul_exactly(norm, kernels):
     x = x.repeat(1, 32, 1, 1) * torch.rand(1, 256, 1, 1)
     with torch.no_grad():
         assert_same_per_sample(tiled((x, )), dense((x, )))
-
-
-def test_export_runs_the_dense_head(coco_root, tmp_path):
-    """A config with tiles exports (the dense head: the same heatmaps,
-    static shapes), and ONNX Runtime reproduces the model."""
-    pytest.importorskip('onnxruntime')
-    from mmengine.config import Config
-
-    from mmpose_patchsel.deployment.exporter import export_pose_model
-    cfg = Config.fromfile(
-        TEST_CONFIGS /
-        'td-hm_patchsel-vit-tiny-skeleton_coco-testdata-256x192.py')
-    cfg.model.head.update(type='SapiensHeatmapHead', use_silu=False,
-                          tile_cells=2)
-    result = export_pose_model(cfg, None, str(tmp_path / 'tiled.onnx'),
-                               check_data=str(coco_root), max_persons=2,
-                               num_keep=48)
-    assert result['check']['max_rel_diff'] <= 1e-3
 
 
 @pytest.mark.parametrize('norm', ['batchnorm', 'instancenorm'])
