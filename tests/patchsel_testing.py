@@ -129,3 +129,17 @@ def small_sapiens_estimator(seed: int = 0, **head: dict):
                            shift_heatmap=False)))
     model.init_weights()
     return model.eval()
+
+
+def selected_batch(model, coco_root: Path, num_keep: int = 48,
+                   persons: int = 2) -> dict:
+    """The first ``persons`` bundled COCO persons with the skeleton
+    selection (``num_keep`` tokens, the annotation as the guide), through
+    ``model``'s data preprocessor: keyword arguments of its forward."""
+    from mmengine.dataset import pseudo_collate
+    dataset = selecting_coco_dataset(coco_root,
+                                     dict(type='PackPatchSelInputs'),
+                                     mode='skeleton', num_keep=num_keep)
+    return model.data_preprocessor(
+        pseudo_collate([dataset[i] for i in range(persons)]),
+        training=False)

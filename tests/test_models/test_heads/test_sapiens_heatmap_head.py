@@ -7,7 +7,6 @@ import torch
 import torch.nn as nn
 from conftest import TEST_CONFIGS
 from mmengine.config import Config
-from mmengine.dataset import pseudo_collate
 from mmengine.runner import load_checkpoint
 from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
@@ -15,7 +14,7 @@ from mmpose.testing import get_packed_inputs
 
 from mmpose_patchsel.deployment.exporter import export_pose_model
 from mmpose_patchsel.models import SapiensHeatmapHead
-from patchsel_testing import (INPUT_SIZE, selecting_coco_dataset,
+from patchsel_testing import (INPUT_SIZE, selected_batch,
                               small_sapiens_estimator)
 from sapiens_testing import (ReferenceHead, head_shapes, pose_shapes,
                              random_state)
@@ -103,11 +102,7 @@ def test_head_after_selected_tokens(coco_root):
     """Unselected tokens come back as zeros on the grid; the head reads
     the restored map, as mmpose's HeatmapHead does."""
     model = small_sapiens_estimator()
-    dataset = selecting_coco_dataset(
-        coco_root, dict(type='PackPatchSelInputs'), mode='skeleton',
-        num_keep=48)
-    data = model.data_preprocessor(
-        pseudo_collate([dataset[i] for i in range(2)]), training=False)
+    data = selected_batch(model, coco_root)
     feats = []
     # predict calls head.forward directly: record what its layers get.
     hook = model.head.deconv_layers.register_forward_pre_hook(
@@ -264,11 +259,7 @@ def test_masked_norm_in_the_estimator_with_selection(coco_root):
     of its statistics (other heatmaps than the plain head's); on the full
     grid it is the plain head."""
     model = small_sapiens_estimator()
-    dataset = selecting_coco_dataset(
-        coco_root, dict(type='PackPatchSelInputs'), mode='skeleton',
-        num_keep=48)
-    batch = pseudo_collate([dataset[i] for i in range(2)])
-    data = model.data_preprocessor(batch, training=False)
+    data = selected_batch(model, coco_root)
     with torch.no_grad():
         plain = model(**data, mode='tensor')
         model.head.masked_norm = True

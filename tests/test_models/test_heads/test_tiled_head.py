@@ -3,12 +3,11 @@ head's output, computed on the tiles near the kept cells only."""
 import pytest
 import torch
 import torch.nn as nn
-from mmengine.dataset import pseudo_collate
 from mmpose.models.heads import HeatmapHead
 from mmpose.registry import MODELS
 
 from mmpose_patchsel.models.heads import tile_halo, tiled_forward
-from patchsel_testing import selecting_coco_dataset, small_sapiens_estimator
+from patchsel_testing import selected_batch, small_sapiens_estimator
 
 
 def head(use_silu=True, seed=0, **kwargs) -> nn.Module:
@@ -148,11 +147,7 @@ def test_estimator_with_selection_predicts_the_same(coco_root):
     """The ViT, selection from the bundled persons and the tiled Sapiens
     head: the same keypoints as the dense head."""
     model = small_sapiens_estimator()
-    dataset = selecting_coco_dataset(
-        coco_root, dict(type='PackPatchSelInputs'), mode='skeleton',
-        num_keep=48)
-    data = model.data_preprocessor(
-        pseudo_collate([dataset[i] for i in range(2)]), training=False)
+    data = selected_batch(model, coco_root)
     with torch.no_grad():
         dense = model(**data, mode='predict')
         model.head.tile_cells = 4
