@@ -13,7 +13,7 @@ import glob
 import json
 import os
 import os.path as osp
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from mmengine.analysis import parameter_count
 from mmengine.config import Config
@@ -229,15 +229,15 @@ def all_configs(root: str, testdata: str, command: str) -> dict:
     one model is alive at a time: a directory of ViT-H and Sapiens-1B
     configs holds several GB per model, more than a machine keeps at once.
     """
-    groups: Dict[str, List[str]] = {}
+    groups: Dict[str, List[Tuple[str, Config]]] = {}
     for path in config_files(root):
-        groups.setdefault(model_key(Config.fromfile(path)), []).append(path)
+        cfg = Config.fromfile(path)
+        groups.setdefault(model_key(cfg), []).append((path, cfg))
     entries = {}
-    for paths in groups.values():
-        counted = Counted(Config.fromfile(paths[0]))
-        for path in paths:
+    for configs in groups.values():
+        counted = Counted(configs[0][1])
+        for path, cfg in configs:
             print(f'[get_flops] {path}', flush=True)
-            cfg = Config.fromfile(path)
             row = config_cost(cfg, counted, testdata)
             entries[path] = dict(
                 config=osp.relpath(path), params=counted.params(),

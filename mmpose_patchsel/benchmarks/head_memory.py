@@ -16,9 +16,13 @@ from torch import Tensor, nn
 
 from mmpose_patchsel.analysis import median_times
 from mmpose_patchsel.datasets import build_selection_dataset
+from mmpose_patchsel.models.pose_estimators.patchsel_topdown import \
+    masks_to_keep_indices
+from mmpose_patchsel.selection import PatchGrid
 
 from .cost_resolution.cell import activation_peaks, build_model
-from .cost_resolution.plan import ANN_FILE, DATA_ROOT, SKELETON, TARGETS
+from .cost_resolution.plan import (ANN_FILE, DATA_ROOT, SKELETON, TARGETS,
+                                   settings)
 
 __all__ = ['person_keeps', 'kept_settings', 'measure_model', 'markdown']
 
@@ -30,11 +34,11 @@ def person_keeps(input_size: Tuple[int, int], select_cfg: dict,
     persons of the bundled COCO images, the annotation as the guide."""
     dataset = build_selection_dataset('CocoDataset', data_root, ann_file,
                                       input_size, select_cfg)
-    keeps = []
-    for i in range(min(max_persons, len(dataset))):
-        mask = np.asarray(dataset[i]['patch_mask']).reshape(-1)
-        keeps.append(torch.from_numpy(np.flatnonzero(mask))[None])
-    return keeps
+    return [
+        masks_to_keep_indices(
+            torch.as_tensor(dataset[i]['patch_mask']).reshape(1, -1))[0]
+        for i in range(min(max_persons, len(dataset)))
+    ]
 
 
 def with_tiled_head(cfg: Config) -> Config:
@@ -136,14 +140,13 @@ def kept_settings(input_size: Tuple[int, int], budget: float,
                   select_cfg: dict = SKELETON) -> Dict[str, List[Tensor]]:
     """The skeleton selection's natural cells and ``budget`` of the grid
     (topped up around the skeleton), per bundled person."""
-    w, h = input_size
-    num_keep = round(budget * (w // 16) * (h // 16))
+    row = settings(PatchGrid(input_size).num_patches, 0, [budget])[-1]
     return {
         'skeleton': person_keeps(input_size, select_cfg, max_persons,
                                  data_root),
-        f'{budget:.0%}': person_keeps(input_size,
-                                      dict(select_cfg, num_keep=num_keep),
-                                      max_persons, data_root),
+        row.name: person_keeps(input_size,
+                               dict(select_cfg, num_keep=row.num_keep),
+                               max_persons, data_root),
     }
 
 

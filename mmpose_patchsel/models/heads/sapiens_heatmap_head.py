@@ -28,6 +28,8 @@ from mmpose.registry import MODELS
 from mmpose.utils.typing import ConfigType, OptConfigType
 from torch import Tensor
 
+from mmpose_patchsel.utils import check_int
+
 from .masked_norm import computed_positions, masked_instance_norm, resize_mask
 from .tiled_head import tiled_forward
 
@@ -115,10 +117,8 @@ class SapiensHeatmapHead(HeatmapHead):
             raise ValueError('masked_norm=True masks InstanceNorm '
                              'statistics: it needs use_silu=True (a '
                              'BatchNorm head has no per-map statistics)')
-        if tile_cells is not None and (not isinstance(tile_cells, int)
-                                       or tile_cells < 1):
-            raise ValueError('tile_cells must be a positive int or None, '
-                             f'got {tile_cells!r}')
+        if tile_cells is not None:
+            tile_cells = check_int('tile_cells', tile_cells, 1)
         self.use_silu = use_silu
         self.masked_norm = masked_norm
         self.tile_cells = tile_cells

@@ -25,6 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from mmpose_patchsel.utils import check_choice, check_int
+
 from .masked_norm import computed_positions
 
 __all__ = ['tiled_forward', 'tile_halo']
@@ -292,11 +294,8 @@ def tiled_forward(layers: Sequence[nn.Module],
         Tensor: what the dense layers return, (B, K, s*h, s*w).
     """
     layers: List[nn.Module] = list(layers)
-    if norm_positions not in ('all', 'computed'):
-        raise ValueError("norm_positions must be 'all' or 'computed', got "
-                         f'{norm_positions!r}')
-    if not isinstance(tile, int) or tile < 1:
-        raise ValueError(f'tile must be a positive int, got {tile!r}')
+    check_choice('norm_positions', norm_positions, ('all', 'computed'))
+    tile = check_int('tile', tile, 1)
     for layer in layers:
         _check_layer(layer)
     halo = tile_halo(layers, tile)

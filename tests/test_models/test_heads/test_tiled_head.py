@@ -130,7 +130,7 @@ def test_training_runs_the_dense_head():
 
 
 def test_bad_tiles_and_layers_are_named():
-    with pytest.raises(ValueError, match='tile_cells must be a positive'):
+    with pytest.raises(ValueError, match='tile_cells must be an int >= 1'):
         head(tile_cells=0)
     strided = [nn.Conv2d(8, 5, 3, stride=2, padding=1)]
     with pytest.raises(ValueError, match='stride'):
